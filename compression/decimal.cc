@@ -28,6 +28,9 @@ constexpr double kMaxScaled = 2251799813685248.0;  // 2^51
 constexpr std::array<double, kMaxExponent + 1> kPow10 = {
     1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,
     1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+constexpr std::array<double, kMaxExponent + 1> kInvPow10 = {
+    1e-0,  1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6,  1e-7,  1e-8,  1e-9,
+    1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15, 1e-16, 1e-17, 1e-18};
 
 // The exception cost the exponent search assumes: a 64-bit value and about two bytes of position.
 constexpr int kExceptionBits = 64 + 16;
@@ -37,43 +40,95 @@ inline double IntToDouble(int64_t n) {
   return BitsDouble(static_cast<uint64_t>(n) + kMagicBits) - kMagic;
 }
 
-// The integer n with n / 10^e == v exactly, if there is one within range.
-inline bool ToScaledInt(double v, int e, int64_t* n) {
-  const double scaled = v * kPow10[e];
-  if (!(std::fabs(scaled) < kMaxScaled)) return false;  // Also rejects NaN and infinities.
-  const int64_t rounded = static_cast<int64_t>(DoubleBits(scaled + kMagic) - kMagicBits);
-  // -0.0 would come back as +0.0: compare bits, not values.
-  if (DoubleBits(IntToDouble(rounded) / kPow10[e]) != DoubleBits(v)) return false;
-  *n = rounded;
-  return true;
+// Decoding computes n / 10^e without a division, which would cap it near one value per two
+// cycles: the quotient estimate n * 10^-e is corrected once by its exact residual (a fused
+// multiply-add). That is the correctly rounded quotient for all but rare inputs, and the encoder
+// checks every value with this same function, so those rare ones simply become exceptions.
+//
+// The loops below are also compiled for x86-64-v3 (AVX2, FMA) and picked at load time where the processor
+// has them; elsewhere __builtin_fma may be a library call (slower, same results). They take whole
+// arrays so that the formula is inlined into each clone.
+__attribute__((target_clones("arch=x86-64-v3", "default"))) void ScaleDownAll(
+    const uint64_t* ints, size_t n, uint64_t base, int e, double* out) {
+  const double p = kPow10[e];
+  const double inv = kInvPow10[e];
+  for (size_t k = 0; k < n; ++k) {
+    const double d = IntToDouble(static_cast<int64_t>(ints[k] + base));
+    const double q = d * inv;
+    out[k] = __builtin_fma(__builtin_fma(-q, p, d), inv, q);
+  }
+}
+
+// ints[k] = round(values[k] * 10^e), or 0 where that is out of range (NaN and infinities too);
+// a value is encodable exactly when ScaleDownAll brings its integer back to the same bits.
+__attribute__((target_clones("arch=x86-64-v3", "default"))) void ScaleUpAll(
+    const double* values, size_t n, int e, uint64_t* ints) {
+  const double p = kPow10[e];
+  for (size_t k = 0; k < n; ++k) {
+    const double scaled = values[k] * p;
+    const uint64_t rounded = DoubleBits(scaled + kMagic) - kMagicBits;
+    ints[k] = __builtin_fabs(scaled) < kMaxScaled ? rounded : 0;
+  }
+}
+
+// Scales values by 10^e into ints and returns the positions that do not round-trip. Exceptions
+// take the integer of their predecessor (or of the first good value), so they widen nothing.
+void ScaleChunk(absl::Span<const double> values, int e, std::vector<uint64_t>* ints,
+                std::vector<uint32_t>* exceptions) {
+  const size_t n = values.size();
+  ints->resize(n);
+  exceptions->clear();
+  double decoded[kPackGroup];
+  for (size_t i = 0; i < n; i += kPackGroup) {
+    const size_t m = std::min(kPackGroup, n - i);
+    ScaleUpAll(values.data() + i, m, e, ints->data() + i);
+    ScaleDownAll(ints->data() + i, m, 0, e, decoded);
+    for (size_t k = 0; k < m; ++k) {
+      // Bits, not values: -0.0 must not pass as +0.0.
+      if (DoubleBits(decoded[k]) != DoubleBits(values[i + k])) {
+        exceptions->push_back(static_cast<uint32_t>(i + k));
+      }
+    }
+  }
+  if (exceptions->empty()) return;
+  size_t next = 0;  // Index into exceptions.
+  uint64_t last = 0;
+  bool have_last = false;
+  for (size_t i = 0; i < n; ++i) {
+    if (next < exceptions->size() && (*exceptions)[next] == i) {
+      ++next;
+      (*ints)[i] = last;
+    } else {
+      if (!have_last) std::fill(ints->begin(), ints->begin() + i, (*ints)[i]);
+      have_last = true;
+      last = (*ints)[i];
+    }
+  }
 }
 
 // Picks the exponent with the smallest estimated size on a sample of the chunk.
 int ChooseExponent(absl::Span<const double> values) {
-  const size_t sample = std::min(values.size(), kSampleSize);
-  const size_t stride = values.size() / sample;
+  const size_t sample_size = std::min(values.size(), kSampleSize);
+  const size_t stride = values.size() / sample_size;
+  double sample[kSampleSize];
+  for (size_t k = 0; k < sample_size; ++k) sample[k] = values[k * stride];
+  std::vector<uint64_t> ints;
+  std::vector<uint32_t> exceptions;
   int best_exponent = 0;
   uint64_t best_cost = ~uint64_t{0};
   for (int e = 0; e <= kMaxExponent; ++e) {
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
-    uint64_t exceptions = 0;
-    for (size_t k = 0; k < sample; ++k) {
-      int64_t n;
-      if (ToScaledInt(values[k * stride], e, &n)) {
-        lo = std::min(lo, n);
-        hi = std::max(hi, n);
-      } else {
-        ++exceptions;
-      }
-    }
-    const int width = exceptions == sample ? 0 : BitWidth(static_cast<uint64_t>(hi - lo));
-    const uint64_t cost = sample * width + exceptions * kExceptionBits;
+    ScaleChunk(absl::MakeConstSpan(sample, sample_size), e, &ints, &exceptions);
+    const auto [lo, hi] = std::minmax_element(ints.begin(), ints.end(), [](uint64_t a, uint64_t b) {
+      return static_cast<int64_t>(a) < static_cast<int64_t>(b);
+    });
+    const int width = BitWidth(*hi - *lo);
+    const uint64_t cost = sample_size * width + exceptions.size() * kExceptionBits;
     if (cost < best_cost) {
       best_cost = cost;
       best_exponent = e;
     }
     // A larger exponent only widens the integers once every sampled value fits.
-    if (exceptions == 0) break;
+    if (exceptions.empty()) break;
   }
   return best_exponent;
 }
@@ -84,32 +139,18 @@ void EncodeDecimal(absl::Span<const double> values, std::string* out) {
   const size_t count = values.size();
   if (count == 0) return;
   const int e = ChooseExponent(values);
-
-  std::vector<int64_t> ints(count);
+  std::vector<uint64_t> ints;
   std::vector<uint32_t> exceptions;
-  bool have_last = false;
-  int64_t last = 0;
-  for (size_t i = 0; i < count; ++i) {
-    int64_t n;
-    if (ToScaledInt(values[i], e, &n)) {
-      if (!have_last) {
-        // Exceptions before the first encodable value take its integer: they widen nothing.
-        std::fill(ints.begin(), ints.begin() + i, n);
-        have_last = true;
-      }
-      last = n;
-    } else {
-      exceptions.push_back(static_cast<uint32_t>(i));
-    }
-    ints[i] = last;
-  }
+  ScaleChunk(values, e, &ints, &exceptions);
 
-  int64_t lo = ints[0], hi = ints[0];
+  // Integers are below 2^51 in magnitude, so neither range nor delta overflows int64.
+  auto signed_at = [&](size_t i) { return static_cast<int64_t>(ints[i]); };
+  int64_t lo = signed_at(0), hi = lo;
   int64_t lo_delta = 0, hi_delta = 0;
   for (size_t i = 1; i < count; ++i) {
-    lo = std::min(lo, ints[i]);
-    hi = std::max(hi, ints[i]);
-    const int64_t delta = ints[i] - ints[i - 1];
+    lo = std::min(lo, signed_at(i));
+    hi = std::max(hi, signed_at(i));
+    const int64_t delta = signed_at(i) - signed_at(i - 1);
     if (i == 1) lo_delta = hi_delta = delta;
     lo_delta = std::min(lo_delta, delta);
     hi_delta = std::max(hi_delta, delta);
@@ -121,23 +162,25 @@ void EncodeDecimal(absl::Span<const double> values, std::string* out) {
 
   out->push_back(static_cast<char>(e));
   out->push_back(static_cast<char>(use_delta ? kDelta : kFrameOfReference));
-  std::vector<uint64_t> packed;
   if (use_delta) {
     out->push_back(static_cast<char>(delta_width));
     PutVarint64(out, ZigZagEncode(lo_delta));
-    PutVarint64(out, ZigZagEncode(ints[0]));
-    packed.resize(count - 1);
-    for (size_t i = 1; i < count; ++i) {
-      packed[i - 1] = static_cast<uint64_t>(ints[i] - ints[i - 1] - lo_delta);
+    PutVarint64(out, ZigZagEncode(signed_at(0)));
+    // In place, back to front: ints[i] becomes the offset delta that leads to it.
+    for (size_t i = count - 1; i >= 1; --i) {
+      ints[i] = ints[i] - ints[i - 1] - static_cast<uint64_t>(lo_delta);
     }
   } else {
     out->push_back(static_cast<char>(for_width));
     PutVarint64(out, ZigZagEncode(lo));
-    packed.resize(count);
-    for (size_t i = 0; i < count; ++i) packed[i] = static_cast<uint64_t>(ints[i] - lo);
+    for (uint64_t& v : ints) v -= static_cast<uint64_t>(lo);
   }
   PutVarint64(out, exceptions.size());
-  PackBits(packed.data(), packed.size(), use_delta ? delta_width : for_width, out);
+  if (use_delta) {
+    PackBits(ints.data() + 1, count - 1, delta_width, out);
+  } else {
+    PackBits(ints.data(), count, for_width, out);
+  }
   uint32_t prev = 0;
   for (uint32_t pos : exceptions) {
     PutVarint64(out, pos - prev);
@@ -168,31 +211,25 @@ absl::Status DecodeDecimal(std::string_view data, size_t count, double* out) {
   }
 
   const int64_t base = ZigZagDecode(zigzag_base);
-  const double divisor = kPow10[e];
   const auto* in = reinterpret_cast<const uint8_t*>(packed.data());
   uint64_t buf[kPackGroup];
-  size_t i = 0;
   if (mode == kFrameOfReference) {
-    for (; i < count; i += kPackGroup) {
+    for (size_t i = 0; i < count; i += kPackGroup) {
       const size_t n = std::min(kPackGroup, count - i);
       UnpackBits(in, n, width, buf);
       if (n == kPackGroup) in += 8 * width;
-      for (size_t k = 0; k < n; ++k) {
-        out[i + k] = IntToDouble(static_cast<int64_t>(buf[k] + static_cast<uint64_t>(base))) /
-                     divisor;
-      }
+      ScaleDownAll(buf, n, static_cast<uint64_t>(base), e, out + i);
     }
   } else {
     uint64_t acc = static_cast<uint64_t>(ZigZagDecode(zigzag_first));
-    out[0] = IntToDouble(static_cast<int64_t>(acc)) / divisor;
-    for (i = 0; i < packed_count; i += kPackGroup) {
+    buf[0] = acc;
+    ScaleDownAll(buf, 1, 0, e, out);
+    for (size_t i = 0; i < packed_count; i += kPackGroup) {
       const size_t n = std::min(kPackGroup, packed_count - i);
       UnpackBits(in, n, width, buf);
       if (n == kPackGroup) in += 8 * width;
-      for (size_t k = 0; k < n; ++k) {
-        acc += buf[k] + static_cast<uint64_t>(base);
-        out[i + k + 1] = IntToDouble(static_cast<int64_t>(acc)) / divisor;
-      }
+      for (size_t k = 0; k < n; ++k) buf[k] = acc += buf[k] + static_cast<uint64_t>(base);
+      ScaleDownAll(buf, n, 0, e, out + i + 1);
     }
   }
 

@@ -51,22 +51,25 @@ absl::Status DecodeGorilla(std::string_view data, size_t count, double* out) {
   BitReader reader(data);
   uint64_t prev = reader.Read(64);
   out[0] = BitsDouble(prev);
-  int window_leading = 64;
+  // The window as (trailing zeros, length); length 0 until the first '11' sets it.
   int window_trailing = 0;
+  int window_length = 0;
   for (size_t i = 1; i < count; ++i) {
+    // '0' -> 0, '10' -> 1, '11' -> 2. Control codes are hard to predict on real data, so the value
+    // bits are read without branching on the control: a zero XOR reads zero bits.
     const int control = reader.ReadUnary(2);
-    if (control == 1) {
-      if (window_leading == 64) return absl::DataLossError("gorilla: window used before set");
-      const int length = 64 - window_leading - window_trailing;
-      prev ^= reader.Read(length) << window_trailing;
-    } else if (control == 2) {
-      window_leading = static_cast<int>(reader.Read(kLeadingBits));
-      int length = static_cast<int>(reader.Read(kLengthBits));
-      if (length == 0) length = 64;
-      window_trailing = 64 - window_leading - length;
+    if (control == 2) {
+      const int header = static_cast<int>(reader.Read(kLeadingBits + kLengthBits));
+      const int leading = header >> kLengthBits;
+      window_length = header & ((1 << kLengthBits) - 1);
+      if (window_length == 0) window_length = 64;
+      window_trailing = 64 - leading - window_length;
       if (window_trailing < 0) return absl::DataLossError("gorilla: window wider than 64 bits");
-      prev ^= reader.Read(length) << window_trailing;
+    } else if (control == 1 && window_length == 0) {
+      return absl::DataLossError("gorilla: window used before set");
     }
+    const int length = control == 0 ? 0 : window_length;
+    prev ^= reader.ReadVariable(length) << window_trailing;
     out[i] = BitsDouble(prev);
   }
   if (reader.overrun() || data.size() != (reader.bit_position() + 7) / 8) {
