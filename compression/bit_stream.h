@@ -120,11 +120,6 @@ class BitReader {
     return ones;
   }
 
-  bool overrun() const { return pos_ > size_ * 8; }
-  uint64_t bit_position() const { return pos_; }
-  uint64_t bits_remaining() const { return pos_ >= size_ * 8 ? 0 : size_ * 8 - pos_; }
-
- private:
   // A word whose top 57 bits (at least) are the next bits from pos_, zero past the end.
   uint64_t PeekWord() const {
     const uint64_t byte = pos_ >> 3;
@@ -144,6 +139,15 @@ class BitReader {
     return word << (pos_ & 7);
   }
 
+  // For decoders that examine bits before deciding how many to consume: PeekWord's top 57 bits
+  // (at least) are the next bits, zero past the end; Skip consumes them.
+  void Skip(int nbits) { pos_ += static_cast<uint64_t>(nbits); }
+
+  bool overrun() const { return pos_ > size_ * 8; }
+  uint64_t bit_position() const { return pos_; }
+  uint64_t bits_remaining() const { return pos_ >= size_ * 8 ? 0 : size_ * 8 - pos_; }
+
+ private:
   uint64_t ReadSmall(int nbits) {
     if (nbits == 0) return 0;
     const uint64_t value = PeekWord() >> (64 - nbits);

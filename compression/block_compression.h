@@ -19,7 +19,8 @@ enum class BlockCompression : uint8_t {
 };
 
 // Appends a self-describing frame to *out: kind (1 byte), raw length (varint), payload.
-// zstd_level is used only for kZstd.
+// zstd_level is used only for kZstd. A block the chosen compressor cannot take (LZ4 stops at about
+// 2 GB) is framed as kNone instead. Format: docs/format/chunk.md, "Block frames".
 void CompressBlock(BlockCompression kind, std::string_view raw, std::string* out,
                    int zstd_level = 9);
 

@@ -13,7 +13,9 @@
 
 namespace edgetsdb::compression {
 
-// Values are 0 or 1, one byte each (std::vector<bool> cannot be viewed as a span).
+// Values are 0 or 1, one byte each (std::vector<bool> cannot be viewed as a span); encoders read
+// any nonzero byte as 1. Decoders follow the contract of DecodeIntegers (integer_codec.h).
+// Format: docs/format/chunk.md, "Boolean streams".
 void EncodeBools(Codec codec, absl::Span<const uint8_t> values, std::string* out);
 Codec EncodeBoolsAuto(absl::Span<const uint8_t> values, std::string* out);
 absl::Status DecodeBools(Codec codec, std::string_view data, size_t count,

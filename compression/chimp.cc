@@ -1,8 +1,10 @@
 #include "compression/chimp.h"
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
+#include "compression/bit_packing.h"
 #include "compression/bit_stream.h"
 #include "compression/coding.h"
 
@@ -11,8 +13,11 @@ namespace {
 
 constexpr int kWindowBits = 7;
 constexpr size_t kWindow = size_t{1} << kWindowBits;  // 128 previous values.
-constexpr int kHashBits = 14;                          // Low mantissa bits used to find a match.
-constexpr uint64_t kHashMask = (uint64_t{1} << kHashBits) - 1;
+// Matches are found through a table indexed by the low mantissa bits. Chimp uses 14 bits; the
+// encoder alone uses the table (the stream carries explicit indices), so it is sized to the input
+// to keep short chunks from paying for clearing 16K entries.
+constexpr int kMaxHashBits = 14;
+constexpr int kMinHashBits = 8;
 // A match in the window pays for its index only when it saves more bits than that costs.
 constexpr int kTrailingThreshold = 6 + kWindowBits;
 
@@ -39,18 +44,20 @@ void EncodeChimp128(absl::Span<const double> values, std::string* out) {
   if (values.empty()) return;
   BitWriter writer(out);
   std::array<uint64_t, kWindow> window{};
+  const int hash_bits = std::clamp(BitWidth(values.size()) + 1, kMinHashBits, kMaxHashBits);
+  const uint64_t hash_mask = (uint64_t{1} << hash_bits) - 1;
   // Position + 1 of the last value with each hash (0: none); positions are global indices.
-  std::vector<uint32_t> last_with_hash(size_t{1} << kHashBits, 0);
+  std::vector<uint32_t> last_with_hash(size_t{1} << hash_bits, 0);
 
   uint64_t first = DoubleBits(values[0]);
   writer.Write(first, 64);
   window[0] = first;
-  last_with_hash[first & kHashMask] = 1;
+  last_with_hash[first & hash_mask] = 1;
   int stored_leading = kNoLeading;
 
   for (size_t i = 1; i < values.size(); ++i) {
     const uint64_t cur = DoubleBits(values[i]);
-    const uint64_t key = cur & kHashMask;
+    const uint64_t key = cur & hash_mask;
     size_t ref = i - 1;
     uint64_t x = window[ref % kWindow] ^ cur;
     const uint32_t candidate = last_with_hash[key];

@@ -15,10 +15,6 @@
 namespace edgetsdb::compression {
 namespace {
 
-constexpr size_t kChecksumSize = 4;
-// Version, type, timestamp codec, value codec.
-constexpr size_t kFixedHeaderSize = 4;
-
 template <typename T>
 ValueType TypeOf() {
   if constexpr (std::is_same_v<T, double>) return ValueType::kFloat;

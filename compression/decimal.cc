@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -59,51 +60,112 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void ScaleDownAll(
   }
 }
 
-// ints[k] = round(values[k] * 10^e), or 0 where that is out of range (NaN and infinities too);
-// a value is encodable exactly when ScaleDownAll brings its integer back to the same bits.
-__attribute__((target_clones("arch=x86-64-v3", "default"))) void ScaleUpAll(
+// ints[k] = round(values[k] * 10^e), or 0 where that is out of range (NaN and infinities too).
+// A value is encodable exactly when ScaleDownAll brings its integer back to the same bits; returns
+// how many are not. Bits, not values, are compared: -0.0 must not pass as +0.0.
+__attribute__((target_clones("arch=x86-64-v3", "default"))) size_t ScaleUpAll(
     const double* values, size_t n, int e, uint64_t* ints) {
   const double p = kPow10[e];
+  const double inv = kInvPow10[e];
+  size_t mismatches = 0;
   for (size_t k = 0; k < n; ++k) {
     const double scaled = values[k] * p;
     const uint64_t rounded = DoubleBits(scaled + kMagic) - kMagicBits;
-    ints[k] = __builtin_fabs(scaled) < kMaxScaled ? rounded : 0;
+    // A mask rather than a conditional, which the vectorizer would turn into a branch.
+    const uint64_t in_range = 0 - static_cast<uint64_t>(__builtin_fabs(scaled) < kMaxScaled);
+    const uint64_t n_k = rounded & in_range;
+    ints[k] = n_k;
+    const double d = IntToDouble(static_cast<int64_t>(n_k));
+    const double q = d * inv;
+    const double back = __builtin_fma(__builtin_fma(-q, p, d), inv, q);
+    mismatches += DoubleBits(back) != DoubleBits(values[k]);
   }
+  return mismatches;
 }
 
 // Scales values by 10^e into ints and returns the positions that do not round-trip. Exceptions
 // take the integer of their predecessor (or of the first good value), so they widen nothing.
-void ScaleChunk(absl::Span<const double> values, int e, std::vector<uint64_t>* ints,
+// ints must hold values.size() elements.
+void ScaleChunk(absl::Span<const double> values, int e, uint64_t* ints,
                 std::vector<uint32_t>* exceptions) {
   const size_t n = values.size();
-  ints->resize(n);
   exceptions->clear();
+  if (ScaleUpAll(values.data(), n, e, ints) == 0) return;
+
   double decoded[kPackGroup];
   for (size_t i = 0; i < n; i += kPackGroup) {
     const size_t m = std::min(kPackGroup, n - i);
-    ScaleUpAll(values.data() + i, m, e, ints->data() + i);
-    ScaleDownAll(ints->data() + i, m, 0, e, decoded);
+    ScaleDownAll(ints + i, m, 0, e, decoded);
     for (size_t k = 0; k < m; ++k) {
-      // Bits, not values: -0.0 must not pass as +0.0.
       if (DoubleBits(decoded[k]) != DoubleBits(values[i + k])) {
         exceptions->push_back(static_cast<uint32_t>(i + k));
       }
     }
   }
-  if (exceptions->empty()) return;
   size_t next = 0;  // Index into exceptions.
   uint64_t last = 0;
   bool have_last = false;
   for (size_t i = 0; i < n; ++i) {
     if (next < exceptions->size() && (*exceptions)[next] == i) {
       ++next;
-      (*ints)[i] = last;
+      ints[i] = last;
     } else {
-      if (!have_last) std::fill(ints->begin(), ints->begin() + i, (*ints)[i]);
+      if (!have_last) std::fill(ints, ints + i, ints[i]);
       have_last = true;
-      last = (*ints)[i];
+      last = ints[i];
     }
   }
+}
+
+// Decodes a group of delta-mode integers: out[k] = ScaleDown(acc + sum(d[0..k] + base)), and
+// advances acc. A plain running sum is one serial add per value, which would bound decoding; a full
+// group is summed as four independent quarters, each then offset by the sums before it as it is
+// scaled (vectorized).
+__attribute__((target_clones("arch=x86-64-v3", "default"))) void PrefixScaleDown(
+    uint64_t* d, size_t n, uint64_t base, int e, uint64_t* acc, double* out) {
+  if (n != kPackGroup) {
+    for (size_t k = 0; k < n; ++k) d[k] = *acc += d[k] + base;
+    ScaleDownAll(d, n, 0, e, out);
+    return;
+  }
+  constexpr size_t kQuarter = kPackGroup / 4;
+  uint64_t sums[4] = {0, 0, 0, 0};
+  for (size_t j = 0; j < kQuarter; ++j) {
+    for (size_t q = 0; q < 4; ++q) d[q * kQuarter + j] = sums[q] += d[q * kQuarter + j] + base;
+  }
+  const double p = kPow10[e];
+  const double inv = kInvPow10[e];
+  uint64_t offset = *acc;
+  for (size_t q = 0; q < 4; ++q) {
+    for (size_t j = 0; j < kQuarter; ++j) {
+      const double v = IntToDouble(static_cast<int64_t>(d[q * kQuarter + j] + offset));
+      const double quotient = v * inv;
+      out[q * kQuarter + j] = __builtin_fma(__builtin_fma(-quotient, p, v), inv, quotient);
+    }
+    offset += sums[q];
+  }
+  *acc = offset;
+}
+
+struct Ranges {
+  int64_t lo, hi;              // Of the integers.
+  int64_t lo_delta, hi_delta;  // Of their successive differences (0 when there is one integer).
+};
+
+// Integers are below 2^51 in magnitude, so neither range nor delta overflows int64.
+__attribute__((target_clones("arch=x86-64-v3", "default"))) Ranges RangesOf(const uint64_t* ints,
+                                                                            size_t n) {
+  int64_t lo = static_cast<int64_t>(ints[0]), hi = lo;
+  int64_t lo_delta = n > 1 ? INT64_MAX : 0, hi_delta = n > 1 ? INT64_MIN : 0;
+  for (size_t i = 1; i < n; ++i) {
+    const int64_t v = static_cast<int64_t>(ints[i]);
+    const int64_t delta = v - static_cast<int64_t>(ints[i - 1]);
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+    lo_delta = delta < lo_delta ? delta : lo_delta;
+    hi_delta = delta > hi_delta ? delta : hi_delta;
+  }
+  return {lo, hi, lo_delta, hi_delta};
 }
 
 // Picks the exponent with the smallest estimated size on a sample of the chunk.
@@ -112,13 +174,13 @@ int ChooseExponent(absl::Span<const double> values) {
   const size_t stride = values.size() / sample_size;
   double sample[kSampleSize];
   for (size_t k = 0; k < sample_size; ++k) sample[k] = values[k * stride];
-  std::vector<uint64_t> ints;
+  uint64_t ints[kSampleSize];
   std::vector<uint32_t> exceptions;
   int best_exponent = 0;
   uint64_t best_cost = ~uint64_t{0};
   for (int e = 0; e <= kMaxExponent; ++e) {
-    ScaleChunk(absl::MakeConstSpan(sample, sample_size), e, &ints, &exceptions);
-    const auto [lo, hi] = std::minmax_element(ints.begin(), ints.end(), [](uint64_t a, uint64_t b) {
+    ScaleChunk(absl::MakeConstSpan(sample, sample_size), e, ints, &exceptions);
+    const auto [lo, hi] = std::minmax_element(ints, ints + sample_size, [](uint64_t a, uint64_t b) {
       return static_cast<int64_t>(a) < static_cast<int64_t>(b);
     });
     const int width = BitWidth(*hi - *lo);
@@ -139,22 +201,15 @@ void EncodeDecimal(absl::Span<const double> values, std::string* out) {
   const size_t count = values.size();
   if (count == 0) return;
   const int e = ChooseExponent(values);
-  std::vector<uint64_t> ints;
+  // Uninitialized on purpose: ScaleChunk writes every element.
+  const auto ints = std::make_unique_for_overwrite<uint64_t[]>(count);
   std::vector<uint32_t> exceptions;
-  ScaleChunk(values, e, &ints, &exceptions);
+  ScaleChunk(values, e, ints.get(), &exceptions);
 
-  // Integers are below 2^51 in magnitude, so neither range nor delta overflows int64.
   auto signed_at = [&](size_t i) { return static_cast<int64_t>(ints[i]); };
-  int64_t lo = signed_at(0), hi = lo;
-  int64_t lo_delta = 0, hi_delta = 0;
-  for (size_t i = 1; i < count; ++i) {
-    lo = std::min(lo, signed_at(i));
-    hi = std::max(hi, signed_at(i));
-    const int64_t delta = signed_at(i) - signed_at(i - 1);
-    if (i == 1) lo_delta = hi_delta = delta;
-    lo_delta = std::min(lo_delta, delta);
-    hi_delta = std::max(hi_delta, delta);
-  }
+  const Ranges ranges = RangesOf(ints.get(), count);
+  const int64_t lo = ranges.lo, lo_delta = ranges.lo_delta;
+  const int64_t hi = ranges.hi, hi_delta = ranges.hi_delta;
   const int for_width = BitWidth(static_cast<uint64_t>(hi - lo));
   const int delta_width = BitWidth(static_cast<uint64_t>(hi_delta - lo_delta));
   const bool use_delta = count > 1 && PackedSize(count - 1, delta_width) + kMaxVarint64Bytes <
@@ -173,13 +228,13 @@ void EncodeDecimal(absl::Span<const double> values, std::string* out) {
   } else {
     out->push_back(static_cast<char>(for_width));
     PutVarint64(out, ZigZagEncode(lo));
-    for (uint64_t& v : ints) v -= static_cast<uint64_t>(lo);
+    for (size_t i = 0; i < count; ++i) ints[i] -= static_cast<uint64_t>(lo);
   }
   PutVarint64(out, exceptions.size());
   if (use_delta) {
-    PackBits(ints.data() + 1, count - 1, delta_width, out);
+    PackBits(ints.get() + 1, count - 1, delta_width, out);
   } else {
-    PackBits(ints.data(), count, for_width, out);
+    PackBits(ints.get(), count, for_width, out);
   }
   uint32_t prev = 0;
   for (uint32_t pos : exceptions) {
@@ -228,8 +283,7 @@ absl::Status DecodeDecimal(std::string_view data, size_t count, double* out) {
       const size_t n = std::min(kPackGroup, packed_count - i);
       UnpackBits(in, n, width, buf);
       if (n == kPackGroup) in += 8 * width;
-      for (size_t k = 0; k < n; ++k) buf[k] = acc += buf[k] + static_cast<uint64_t>(base);
-      ScaleDownAll(buf, n, 0, e, out + i + 1);
+      PrefixScaleDown(buf, n, static_cast<uint64_t>(base), e, &acc, out + i + 1);
     }
   }
 

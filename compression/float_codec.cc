@@ -12,27 +12,29 @@ namespace {
 
 constexpr Codec kFloatCodecs[] = {Codec::kFloatDecimal, Codec::kFloatChimp128,
                                   Codec::kFloatGorilla};
+constexpr Codec kXorCodecs[] = {Codec::kFloatChimp128, Codec::kFloatGorilla};
 
-// Larger chunks are judged on kSampleRuns runs of kSampleRunLength neighbouring values, spread
-// over the chunk: enough to see the data's decimals and its XOR structure at a quarter of the cost.
+// Larger chunks let the XOR codecs challenge the decimal encoding on kSampleRuns runs of
+// kSampleRunLength neighbouring values spread over the chunk (XOR codecs depend on neighbours).
+// A challenger whose estimate comes within kChallengeSlack of the decimal size is encoded whole,
+// and the smaller result kept: a poor estimate costs encode time, never size.
 constexpr size_t kSampleRuns = 4;
-constexpr size_t kSampleRunLength = 128;
+constexpr size_t kSampleRunLength = 64;
+constexpr double kChallengeSlack = 1.1;
 static_assert(kSampleRuns * kSampleRunLength <= kFullTrialValues);
 
-size_t EstimatedSize(Codec codec, absl::Span<const double> values) {
-  if (values.size() <= kFullTrialValues) {
-    std::string scratch;
-    EncodeFloats(codec, values, &scratch);
-    return scratch.size();
-  }
-  size_t total = 0;
+// Bytes the whole chunk would take, extrapolated from the sample. Each run's first value is stored
+// raw (8 bytes), which the whole chunk pays only once.
+double EstimateXorSize(Codec codec, absl::Span<const double> values) {
   const size_t step = values.size() / kSampleRuns;
+  size_t sampled_bytes = 0;
+  std::string scratch;
   for (size_t r = 0; r < kSampleRuns; ++r) {
-    std::string scratch;
+    scratch.clear();
     EncodeFloats(codec, values.subspan(r * step, kSampleRunLength), &scratch);
-    total += scratch.size();
+    sampled_bytes += scratch.size() - sizeof(double);
   }
-  return total;
+  return static_cast<double>(sampled_bytes) * values.size() / (kSampleRuns * kSampleRunLength);
 }
 
 }  // namespace
@@ -52,31 +54,28 @@ void EncodeFloats(Codec codec, absl::Span<const double> values, std::string* out
 }
 
 Codec EncodeFloatsAuto(absl::Span<const double> values, std::string* out) {
-  if (values.size() <= kFullTrialValues) {
-    // Encode with each and keep the smallest; ties go to the first listed (decimal decodes fastest).
-    std::string best;
-    Codec best_codec = Codec::kNone;
-    for (Codec codec : kFloatCodecs) {
-      std::string candidate;
-      EncodeFloats(codec, values, &candidate);
-      if (best_codec == Codec::kNone || candidate.size() < best.size()) {
-        best.swap(candidate);
-        best_codec = codec;
-      }
-    }
-    out->append(best);
-    return best_codec;
-  }
+  std::string best;
   Codec best_codec = Codec::kNone;
-  size_t best_size = 0;
-  for (Codec codec : kFloatCodecs) {
-    const size_t size = EstimatedSize(codec, values);
-    if (best_codec == Codec::kNone || size < best_size) {
-      best_size = size;
+  auto consider = [&](Codec codec) {
+    std::string candidate;
+    EncodeFloats(codec, values, &candidate);
+    // Ties go to the earlier candidate: decimal first, since it decodes fastest.
+    if (best_codec == Codec::kNone || candidate.size() < best.size()) {
+      best.swap(candidate);
       best_codec = codec;
     }
+  };
+  if (values.size() <= kFullTrialValues) {
+    for (Codec codec : kFloatCodecs) consider(codec);
+  } else {
+    // Sensor values are mostly decimal, so the decimal codec usually wins and is the cheapest to
+    // run whole; the XOR codecs are tried whole only when a sample says they may win.
+    consider(Codec::kFloatDecimal);
+    for (Codec codec : kXorCodecs) {
+      if (EstimateXorSize(codec, values) < kChallengeSlack * best.size()) consider(codec);
+    }
   }
-  EncodeFloats(best_codec, values, out);
+  out->append(best);
   return best_codec;
 }
 

@@ -17,10 +17,10 @@ namespace edgetsdb::compression {
 void EncodeFloats(Codec codec, absl::Span<const double> values, std::string* out);
 
 // Picks the smallest of the float codecs for these values, appends its encoding to *out and returns
-// it. Candidates are compared on a sample of the chunk (whole runs of neighbouring values, since
-// the XOR codecs depend on neighbours); chunks up to kFullTrialValues are tried whole.
+// it. Chunks up to kFullTrialValues are encoded with every codec; larger ones with the decimal
+// codec, which the XOR codecs challenge on a sample of the chunk.
 Codec EncodeFloatsAuto(absl::Span<const double> values, std::string* out);
-inline constexpr size_t kFullTrialValues = 1024;
+inline constexpr size_t kFullTrialValues = 256;
 
 // Decodes exactly `count` values (count <= kMaxChunkValues) into *out (resized). Damage yields an
 // error status, never a crash or an out-of-bounds read.

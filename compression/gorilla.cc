@@ -54,24 +54,29 @@ absl::Status DecodeGorilla(std::string_view data, size_t count, double* out) {
   // The window as (trailing zeros, length); length 0 until the first '11' sets it.
   int window_trailing = 0;
   int window_length = 0;
+  bool damaged = false;
   for (size_t i = 1; i < count; ++i) {
-    // '0' -> 0, '10' -> 1, '11' -> 2. Control codes are hard to predict on real data, so the value
-    // bits are read without branching on the control: a zero XOR reads zero bits.
-    const int control = reader.ReadUnary(2);
-    if (control == 2) {
-      const int header = static_cast<int>(reader.Read(kLeadingBits + kLengthBits));
-      const int leading = header >> kLengthBits;
-      window_length = header & ((1 << kLengthBits) - 1);
-      if (window_length == 0) window_length = 64;
-      window_trailing = 64 - leading - window_length;
-      if (window_trailing < 0) return absl::DataLossError("gorilla: window wider than 64 bits");
-    } else if (control == 1 && window_length == 0) {
-      return absl::DataLossError("gorilla: window used before set");
-    }
-    const int length = control == 0 ? 0 : window_length;
-    prev ^= reader.ReadVariable(length) << window_trailing;
+    // Control codes are unpredictable on real data, so rather than branch on them every field is
+    // computed from one peek and selected: the loop's critical path is then the bit position alone.
+    //   '0'  -> no bits follow;  '10' -> window_length bits;
+    //   '11' -> 5 + 6 header bits set a new window, then its bits.
+    const uint64_t peek = reader.PeekWord();
+    const bool nonzero = (peek >> 63) != 0;
+    const bool new_window = (peek >> 62) == 0b11;
+    const int header = static_cast<int>(peek >> (62 - kLeadingBits - kLengthBits)) &
+                       ((1 << (kLeadingBits + kLengthBits)) - 1);
+    const int new_leading = header >> kLengthBits;
+    const int new_length = ((header - 1) & 63) + 1;  // 0 means 64.
+    window_length = new_window ? new_length : window_length;
+    window_trailing = new_window ? 64 - new_leading - new_length : window_trailing;
+    // A '10' before any window, or a window wider than 64 bits, can only come from damage.
+    damaged |= (nonzero && window_length == 0) || window_trailing < 0;
+    reader.Skip(new_window ? 2 + kLeadingBits + kLengthBits : (nonzero ? 2 : 1));
+    const uint64_t bits = reader.ReadVariable(nonzero ? window_length : 0);
+    prev ^= bits << (window_trailing & 63);
     out[i] = BitsDouble(prev);
   }
+  if (damaged) return absl::DataLossError("gorilla: invalid control sequence");
   if (reader.overrun() || data.size() != (reader.bit_position() + 7) / 8) {
     return absl::DataLossError("gorilla: stream does not match its count");
   }

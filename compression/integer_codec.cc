@@ -67,6 +67,7 @@ struct PackedPlan {
 PackedPlan MakePlan(Codec codec, absl::Span<const uint64_t> values, bool is_signed) {
   PackedPlan plan;
   const size_t n = values.size();
+  plan.codes.reserve(n);
   switch (codec) {
     case Codec::kIntFrameOfReference:
       plan.codes.assign(values.begin(), values.end());

@@ -23,6 +23,9 @@ Codec EncodeIntegersAuto(absl::Span<const uint64_t> values, bool is_signed, std:
 
 // Decodes exactly `count` values (count <= kMaxChunkValues) into *out (resized). Any damage to
 // data yields InvalidArgument or DataLoss, never a crash.
+// InvalidArgument: codec is not an integer codec, or count is above kMaxChunkValues.
+// DataLoss: the stream is damaged, including bytes left after the last value. Zero values encode to
+// zero bytes. Format: docs/format/chunk.md, "Integer streams".
 absl::Status DecodeIntegers(Codec codec, std::string_view data, size_t count,
                             std::vector<uint64_t>* out);
 

@@ -15,7 +15,9 @@ namespace edgetsdb::compression {
 
 void EncodeStrings(Codec codec, absl::Span<const std::string> values, std::string* out);
 Codec EncodeStringsAuto(absl::Span<const std::string> values, std::string* out);
-// Refuses streams whose decoded values would exceed kMaxStringChunkBytes.
+// Refuses streams whose decoded values would exceed kMaxStringChunkBytes, before allocating them.
+// Otherwise follows the contract of DecodeIntegers (integer_codec.h).
+// Format: docs/format/chunk.md, "String streams".
 absl::Status DecodeStrings(Codec codec, std::string_view data, size_t count,
                            std::vector<std::string>* out);
 

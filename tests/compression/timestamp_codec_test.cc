@@ -33,10 +33,10 @@ TEST(TimestampCodecTest, AdversarialSequencesRoundTrip) {
       {kMax},
       {kMin, kMax, kMin, kMax},
       {kMax, kMin, 0, -1, 1},
-      {5, 5, 5, 5},                                    // Equal.
-      {100, 90, 80, 85, -1000},                        // Decreasing and irregular.
-      {0, 1, 3, 6, 10, 9, 9, 10},                      // dod of 0, +-1.
-      {0, int64_t{1} << 31, 0, -(int64_t{1} << 31)},   // Around +-2^31.
+      {5, 5, 5, 5},                                   // Equal.
+      {100, 90, 80, 85, -1000},                       // Decreasing and irregular.
+      {0, 1, 3, 6, 10, 9, 9, 10},                     // dod of 0, +-1.
+      {0, int64_t{1} << 31, 0, -(int64_t{1} << 31)},  // Around +-2^31.
       {0, (int64_t{1} << 31) - 1, (int64_t{1} << 32)},
       {kStart, kStart + kSecond, kStart + 2 * kSecond + 1, kMax},
       {kMin, kMin + 1, kMax - 1, kMax},
@@ -49,15 +49,24 @@ TEST(TimestampCodecTest, SeededRandomSequencesRoundTrip) {
   for (int round = 0; round < 200; ++round) {
     const size_t n = 1 + rng() % 2000;
     std::vector<int64_t> ts(n);
-    int64_t t = static_cast<int64_t>(rng());
-    const int64_t step = static_cast<int64_t>(rng() % 4 == 0 ? rng() : rng() % 100000);
+    // Steps wrap modulo 2^64 (in unsigned arithmetic), as the codec's do.
+    uint64_t t = rng();
+    const uint64_t step = rng() % 4 == 0 ? rng() : rng() % 100000;
     for (size_t i = 0; i < n; ++i) {
       switch (round % 4) {
-        case 0: ts[i] = static_cast<int64_t>(rng()); break;
-        case 1: t += step; ts[i] = t; break;
-        case 2: t += step + static_cast<int64_t>(rng() % 1000) - 500; ts[i] = t; break;
-        default: t += static_cast<int64_t>(rng() % 3) * 1000; ts[i] = t;
+        case 0:
+          t = rng();
+          break;
+        case 1:
+          t += step;
+          break;
+        case 2:
+          t += step + rng() % 1000 - 500;
+          break;
+        default:
+          t += rng() % 3 * 1000;
       }
+      ts[i] = static_cast<int64_t>(t);
     }
     RoundTrip(ts);
   }
@@ -95,7 +104,8 @@ TEST(TimestampCodecTest, MillisecondJitterIsPricedInMilliseconds) {
 TEST(TimestampCodecTest, DamageIsReportedNotCrashed) {
   std::vector<int64_t> ts;
   std::mt19937_64 rng(9);
-  for (int i = 0; i < 300; ++i) ts.push_back(kStart + i * kSecond + static_cast<int64_t>(rng() % 7));
+  for (int i = 0; i < 300; ++i)
+    ts.push_back(kStart + i * kSecond + static_cast<int64_t>(rng() % 7));
   std::string encoded;
   EncodeTimestamps(ts, &encoded);
   std::vector<int64_t> out;

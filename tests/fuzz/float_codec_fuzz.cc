@@ -64,7 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The stream bytes read as doubles: NaN payloads, subnormals and all.
   std::vector<double> spelled(stream.size() / sizeof(double));
-  std::memcpy(spelled.data(), stream.data(), spelled.size() * sizeof(double));
+  if (!spelled.empty()) std::memcpy(spelled.data(), stream.data(), spelled.size() * sizeof(double));
   CheckAllRoundTrips(spelled);
 
   // The stream bytes as small decimals, the decimal codec's home ground.

@@ -46,7 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   std::vector<int64_t> spelled(stream.size() / sizeof(int64_t));
-  std::memcpy(spelled.data(), stream.data(), spelled.size() * sizeof(int64_t));
+  if (!spelled.empty())
+    std::memcpy(spelled.data(), stream.data(), spelled.size() * sizeof(int64_t));
   CheckRoundTrip(spelled);
 
   // Small steps from a realistic start: the narrow buckets and the common-scale path.
