@@ -55,6 +55,18 @@ Frame FrameOf(absl::Span<const uint64_t> codes, uint64_t order_bias) {
   return {lo - order_bias, BitWidth(hi - lo)};
 }
 
+// Values stored before the frame: none, the first value, or the first value and the first delta.
+size_t HeaderSize(Codec codec) {
+  switch (codec) {
+    case Codec::kIntDelta:
+      return 1;
+    case Codec::kIntDeltaOfDelta:
+      return 2;
+    default:
+      return 0;
+  }
+}
+
 // A bit-packed stream before it is written, so that Auto can size it without packing.
 struct PackedPlan {
   std::array<uint64_t, kMaxHeaderValues> header{};
@@ -67,6 +79,7 @@ struct PackedPlan {
 PackedPlan MakePlan(Codec codec, absl::Span<const uint64_t> values, bool is_signed) {
   PackedPlan plan;
   const size_t n = values.size();
+  plan.header_size = HeaderSize(codec);
   plan.codes.reserve(n);
   switch (codec) {
     case Codec::kIntFrameOfReference:
@@ -75,12 +88,10 @@ PackedPlan MakePlan(Codec codec, absl::Span<const uint64_t> values, bool is_sign
       return plan;
     case Codec::kIntDelta:
       plan.header = {values[0]};
-      plan.header_size = 1;
       for (size_t i = 1; i < n; ++i) plan.codes.push_back(ToZigZag(values[i] - values[i - 1]));
       break;
     default:  // kIntDeltaOfDelta
       plan.header = {values[0], n > 1 ? values[1] - values[0] : 0};
-      plan.header_size = 2;
       for (size_t i = 2; i < n; ++i) {
         plan.codes.push_back(
             ToZigZag((values[i] - values[i - 1]) - (values[i - 1] - values[i - 2])));
@@ -106,25 +117,30 @@ void WritePlan(PackedPlan plan, std::string* out) {
   PackBits(plan.codes.data(), plan.codes.size(), plan.frame.width, out);
 }
 
-size_t RunLengthSize(absl::Span<const uint64_t> values) {
-  size_t size = 0;
+// Calls emit(value, run) for each run of equal values, in order.
+template <typename Emit>
+void ForEachRun(absl::Span<const uint64_t> values, Emit emit) {
   for (size_t i = 0; i < values.size();) {
     size_t run = 1;
     while (i + run < values.size() && values[i + run] == values[i]) ++run;
-    size += VarintLength(ToZigZag(values[i])) + VarintLength(run);
+    emit(values[i], run);
     i += run;
   }
+}
+
+size_t RunLengthSize(absl::Span<const uint64_t> values) {
+  size_t size = 0;
+  ForEachRun(values, [&size](uint64_t value, size_t run) {
+    size += VarintLength(ToZigZag(value)) + VarintLength(run);
+  });
   return size;
 }
 
 void WriteRunLength(absl::Span<const uint64_t> values, std::string* out) {
-  for (size_t i = 0; i < values.size();) {
-    size_t run = 1;
-    while (i + run < values.size() && values[i + run] == values[i]) ++run;
-    PutVarint64(out, ToZigZag(values[i]));
+  ForEachRun(values, [out](uint64_t value, size_t run) {
+    PutVarint64(out, ToZigZag(value));
     PutVarint64(out, run);
-    i += run;
-  }
+  });
 }
 
 // Reads a frame holding exactly codes.size() codes into codes.
@@ -150,9 +166,7 @@ absl::Status ReadFrame(ByteReader* reader, absl::Span<uint64_t> codes) {
 
 absl::Status DecodePacked(Codec codec, ByteReader* reader, absl::Span<uint64_t> out) {
   const size_t n = out.size();
-  const size_t header_size = codec == Codec::kIntFrameOfReference ? 0
-                             : codec == Codec::kIntDelta          ? 1
-                                                                  : 2;
+  const size_t header_size = HeaderSize(codec);
   std::array<uint64_t, kMaxHeaderValues> header{};
   for (size_t i = 0; i < header_size; ++i) {
     if (!reader->ReadVarint64(&header[i])) {

@@ -94,8 +94,17 @@ void ExpectRoundTrip(Codec codec, const std::vector<uint64_t>& values, bool is_s
 class IntegerCodecTest : public testing::TestWithParam<Codec> {};
 
 INSTANTIATE_TEST_SUITE_P(AllCodecs, IntegerCodecTest, testing::ValuesIn(kIntegerCodecs),
-                         [](const testing::TestParamInfo<Codec>& info) {
-                           return "Codec" + std::to_string(static_cast<int>(info.param));
+                         [](const testing::TestParamInfo<Codec>& info) -> std::string {
+                           switch (info.param) {
+                             case Codec::kIntFrameOfReference:
+                               return "FrameOfReference";
+                             case Codec::kIntDelta:
+                               return "Delta";
+                             case Codec::kIntDeltaOfDelta:
+                               return "DeltaOfDelta";
+                             default:
+                               return "RunLength";
+                           }
                          });
 
 TEST_P(IntegerCodecTest, RandomColumnsOfEveryShapeAndSizeRoundTrip) {
