@@ -12,7 +12,8 @@ inline uint64_t LoadWord(const uint8_t* p) {
   std::memcpy(&w, p, 8);
   return w;  // Little-endian hosts only; see the static_assert below.
 }
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "bit packing assumes a little-endian host");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "bit packing assumes a little-endian host");
 
 template <int W>
 void PackGroup(const uint64_t* in, uint64_t* words) {

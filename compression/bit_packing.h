@@ -19,9 +19,7 @@ inline constexpr size_t kPackGroup = 64;
 inline int BitWidth(uint64_t v) { return v == 0 ? 0 : 64 - __builtin_clzll(v); }
 
 // Bytes that PackBits appends for n values of the given width.
-inline size_t PackedSize(size_t n, int width) {
-  return (n * static_cast<size_t>(width) + 7) / 8;
-}
+inline size_t PackedSize(size_t n, int width) { return (n * static_cast<size_t>(width) + 7) / 8; }
 
 // Appends values[0, n), each of which must fit in `width` bits (0..64), to *out.
 void PackBits(const uint64_t* values, size_t n, int width, std::string* out);

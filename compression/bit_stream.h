@@ -7,9 +7,9 @@
 #ifndef EDGETSDB_COMPRESSION_BIT_STREAM_H_
 #define EDGETSDB_COMPRESSION_BIT_STREAM_H_
 
+#include <algorithm>
 #include <cassert>
 #include <cstdint>
-#include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>

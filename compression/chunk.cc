@@ -76,8 +76,10 @@ void Summarize(absl::Span<const T> values, ChunkSummary* summary) {
         hi = std::max<Wide>(hi, v);
       }
       summary->sum.u = sum;
-      SetSummaryValue(&summary->min, static_cast<std::conditional_t<std::is_same_v<T, uint8_t>, uint64_t, T>>(lo));
-      SetSummaryValue(&summary->max, static_cast<std::conditional_t<std::is_same_v<T, uint8_t>, uint64_t, T>>(hi));
+      SetSummaryValue(&summary->min,
+                      static_cast<std::conditional_t<std::is_same_v<T, uint8_t>, uint64_t, T>>(lo));
+      SetSummaryValue(&summary->max,
+                      static_cast<std::conditional_t<std::is_same_v<T, uint8_t>, uint64_t, T>>(hi));
     }
   }
 }
@@ -115,12 +117,13 @@ absl::Status EncodeChunk(absl::Span<const int64_t> timestamps, ColumnView values
           return absl::InvalidArgumentError("chunk: timestamps and values differ in length");
         }
         if (span.empty() || span.size() > kMaxChunkValues) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("chunk: ", span.size(), " values; a chunk holds 1 to ", kMaxChunkValues));
+          return absl::InvalidArgumentError(absl::StrCat(
+              "chunk: ", span.size(), " values; a chunk holds 1 to ", kMaxChunkValues));
         }
         if (options.value_codec != Codec::kNone && !CodecSuits(type, options.value_codec)) {
-          return absl::InvalidArgumentError(absl::StrCat("chunk: codec ", std::string(CodecName(options.value_codec)),
-                                                         " cannot encode ", std::string(ValueTypeName(type))));
+          return absl::InvalidArgumentError(
+              absl::StrCat("chunk: codec ", std::string(CodecName(options.value_codec)),
+                           " cannot encode ", std::string(ValueTypeName(type))));
         }
         if constexpr (std::is_same_v<std::remove_const_t<T>, uint8_t>) {
           for (uint8_t b : span) {
@@ -203,9 +206,11 @@ absl::StatusOr<ParsedChunk> ParseChunk(std::string_view data) {
   }
   summary.has_values_summary = summary.type != ValueType::kString;
   if (summary.type == ValueType::kBool) {
-    if (!reader.ReadVarint64(&summary.sum.u)) return absl::DataLossError("chunk: truncated summary");
+    if (!reader.ReadVarint64(&summary.sum.u))
+      return absl::DataLossError("chunk: truncated summary");
   } else if (summary.has_values_summary) {
-    for (SummaryValue* v : {&summary.sum, &summary.min, &summary.max, &summary.first, &summary.last}) {
+    for (SummaryValue* v :
+         {&summary.sum, &summary.min, &summary.max, &summary.first, &summary.last}) {
       if (!reader.ReadFixed64(&v->u)) return absl::DataLossError("chunk: truncated summary");
     }
   }
@@ -221,8 +226,9 @@ absl::StatusOr<ParsedChunk> ParseChunk(std::string_view data) {
   if (!reader.ReadFixed32(&stored_crc)) return absl::DataLossError("chunk: truncated checksum");
   const uint32_t actual_crc = crc32c::Value(data.data(), body_size);
   if (stored_crc != actual_crc) {
-    return absl::DataLossError(absl::StrCat("chunk: checksum mismatch (stored ", absl::Hex(stored_crc),
-                                            ", computed ", absl::Hex(actual_crc), ")"));
+    return absl::DataLossError(absl::StrCat("chunk: checksum mismatch (stored ",
+                                            absl::Hex(stored_crc), ", computed ",
+                                            absl::Hex(actual_crc), ")"));
   }
 
   chunk.timestamp_codec = static_cast<Codec>(ts_codec);
@@ -236,7 +242,8 @@ absl::StatusOr<ParsedChunk> ParseChunk(std::string_view data) {
   }
   if (!CodecSuits(summary.type, chunk.value_codec)) {
     return absl::InvalidArgumentError(absl::StrCat("chunk: codec ", value_codec, " cannot hold ",
-                                                   std::string(ValueTypeName(summary.type)), " values"));
+                                                   std::string(ValueTypeName(summary.type)),
+                                                   " values"));
   }
   summary.count = static_cast<uint32_t>(count);
   summary.first_time = static_cast<int64_t>(first_time);
@@ -250,8 +257,8 @@ absl::Status DecodeChunkTimestamps(const ParsedChunk& chunk, std::vector<int64_t
     return absl::FailedPreconditionError("chunk: timestamps are stored in a shared column");
   }
   absl::Status status = DecodeTimestamps(chunk.timestamp_stream, chunk.summary.count, out);
-  if (status.ok() && (out->front() != chunk.summary.first_time ||
-                      out->back() != chunk.summary.last_time)) {
+  if (status.ok() &&
+      (out->front() != chunk.summary.first_time || out->back() != chunk.summary.last_time)) {
     return absl::DataLossError("chunk: timestamps disagree with the summary");
   }
   return status;

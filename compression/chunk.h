@@ -20,7 +20,8 @@ namespace edgetsdb::compression {
 
 inline constexpr uint8_t kChunkFormatVersion = 1;
 
-// One summary value, typed by the chunk's ValueType: f for kFloat, i for kInt, u for kUint and kBool.
+// One summary value, typed by the chunk's ValueType: f for kFloat, i for kInt, u for kUint and
+// kBool.
 union SummaryValue {
   double f;
   int64_t i;
@@ -40,9 +41,9 @@ struct ChunkSummary {
 };
 
 // Values of one column, viewed (for encoding) or owned (after decoding). Bools are 0/1 bytes.
-using ColumnView = std::variant<absl::Span<const double>, absl::Span<const int64_t>,
-                                absl::Span<const uint64_t>, absl::Span<const uint8_t>,
-                                absl::Span<const std::string>>;
+using ColumnView =
+    std::variant<absl::Span<const double>, absl::Span<const int64_t>, absl::Span<const uint64_t>,
+                 absl::Span<const uint8_t>, absl::Span<const std::string>>;
 using Column = std::variant<std::vector<double>, std::vector<int64_t>, std::vector<uint64_t>,
                             std::vector<uint8_t>, std::vector<std::string>>;
 

@@ -17,9 +17,9 @@ inline constexpr size_t kMaxChunkValues = size_t{1} << 16;
 inline constexpr size_t kMaxStringChunkBytes = size_t{16} << 20;
 
 enum class ValueType : uint8_t {
-  kFloat = 1,   // IEEE 754 double
-  kInt = 2,     // int64
-  kUint = 3,    // uint64
+  kFloat = 1,  // IEEE 754 double
+  kInt = 2,    // int64
+  kUint = 3,   // uint64
   kBool = 4,
   kString = 5,
 };

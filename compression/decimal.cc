@@ -26,11 +26,11 @@ constexpr double kMagic = 6755399441055744.0;  // 1.5 * 2^52
 constexpr uint64_t kMagicBits = 0x4338000000000000;
 constexpr double kMaxScaled = 2251799813685248.0;  // 2^51
 
-constexpr std::array<double, kMaxExponent + 1> kPow10 = {
-    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,
-    1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+constexpr std::array<double, kMaxExponent + 1> kPow10 = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
+                                                         1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
+                                                         1e14, 1e15, 1e16, 1e17, 1e18};
 constexpr std::array<double, kMaxExponent + 1> kInvPow10 = {
-    1e-0,  1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6,  1e-7,  1e-8,  1e-9,
+    1e-0,  1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6,  1e-7,  1e-8, 1e-9,
     1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15, 1e-16, 1e-17, 1e-18};
 
 // The exception cost the exponent search assumes: a 64-bit value and about two bytes of position.
@@ -46,11 +46,13 @@ inline double IntToDouble(int64_t n) {
 // multiply-add). That is the correctly rounded quotient for all but rare inputs, and the encoder
 // checks every value with this same function, so those rare ones simply become exceptions.
 //
-// The loops below are also compiled for x86-64-v3 (AVX2, FMA) and picked at load time where the processor
-// has them; elsewhere __builtin_fma may be a library call (slower, same results). They take whole
-// arrays so that the formula is inlined into each clone.
-__attribute__((target_clones("arch=x86-64-v3", "default"))) void ScaleDownAll(
-    const uint64_t* ints, size_t n, uint64_t base, int e, double* out) {
+// The loops below are also compiled for x86-64-v3 (AVX2, FMA) and picked at load time where the
+// processor has them; elsewhere __builtin_fma may be a library call (slower, same results). They
+// take whole arrays so that the formula is inlined into each clone.
+__attribute__((target_clones("arch=x86-64-v3", "default"))) void ScaleDownAll(const uint64_t* ints,
+                                                                              size_t n,
+                                                                              uint64_t base, int e,
+                                                                              double* out) {
   const double p = kPow10[e];
   const double inv = kInvPow10[e];
   for (size_t k = 0; k < n; ++k) {
@@ -63,8 +65,9 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void ScaleDownAll(
 // ints[k] = round(values[k] * 10^e), or 0 where that is out of range (NaN and infinities too).
 // A value is encodable exactly when ScaleDownAll brings its integer back to the same bits; returns
 // how many are not. Bits, not values, are compared: -0.0 must not pass as +0.0.
-__attribute__((target_clones("arch=x86-64-v3", "default"))) size_t ScaleUpAll(
-    const double* values, size_t n, int e, uint64_t* ints) {
+__attribute__((target_clones("arch=x86-64-v3", "default"))) size_t ScaleUpAll(const double* values,
+                                                                              size_t n, int e,
+                                                                              uint64_t* ints) {
   const double p = kPow10[e];
   const double inv = kInvPow10[e];
   size_t mismatches = 0;

@@ -1,5 +1,6 @@
 // Integer columns (int64 and uint64). Values travel as uint64: int64 callers pass the two's
-// complement bits and say is_signed, which only decides how the frame of reference finds its minimum.
+// complement bits and say is_signed, which only decides how the frame of reference finds its
+// minimum.
 #ifndef EDGETSDB_COMPRESSION_INTEGER_CODEC_H_
 #define EDGETSDB_COMPRESSION_INTEGER_CODEC_H_
 

@@ -83,8 +83,8 @@ void WriteDeltaOfDeltas(absl::Span<const int64_t> deltas, std::string* out) {
   writer.Finish();
 }
 
-absl::Status ReadDeltaOfDeltas(std::string_view bits, uint64_t first, uint64_t scale,
-                               size_t count, int64_t* out) {
+absl::Status ReadDeltaOfDeltas(std::string_view bits, uint64_t first, uint64_t scale, size_t count,
+                               int64_t* out) {
   BitReader reader(bits);
   uint64_t t = first;
   uint64_t delta = 0;  // In units of scale, modulo 2^64.
@@ -144,9 +144,9 @@ void EncodeTimestamps(absl::Span<const int64_t> ts, std::string* out) {
   }
   const int width = BitWidth(static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo));
   const size_t packed_bytes = VarintLength(ZigZagEncode(lo)) + 1 + PackedSize(deltas.size(), width);
-  const Mode mode = lo == hi                                  ? kModeConstantDelta
+  const Mode mode = lo == hi                             ? kModeConstantDelta
                     : packed_bytes <= (dod_bits + 7) / 8 ? kModePackedDelta
-                                                              : kModeDeltaOfDelta;
+                                                         : kModeDeltaOfDelta;
 
   out->push_back(static_cast<char>(mode));
   PutFixed64(out, static_cast<uint64_t>(ts[0]));

@@ -100,8 +100,7 @@ TEST(ChunkTest, SharedTimestampColumnKeepsOnlyTheBounds) {
   const std::vector<int64_t> ts = RegularTimestamps(100);
   std::vector<double> values(100, 1.5);
   const std::string with = Encode(ts, absl::MakeConstSpan(values));
-  const std::string without =
-      Encode(ts, absl::MakeConstSpan(values), {.store_timestamps = false});
+  const std::string without = Encode(ts, absl::MakeConstSpan(values), {.store_timestamps = false});
   EXPECT_LT(without.size(), with.size());
   auto parsed = ParseChunk(without);
   ASSERT_TRUE(parsed.ok());
@@ -166,8 +165,8 @@ TEST(ChunkTest, DamagedChunksAreRefused) {
     std::string bytes;
   };
   std::vector<Case> cases;
-  for (size_t len : {size_t{0}, size_t{1}, size_t{4}, size_t{20}, good.size() / 2,
-                     good.size() - 4, good.size() - 1}) {
+  for (size_t len : {size_t{0}, size_t{1}, size_t{4}, size_t{20}, good.size() / 2, good.size() - 4,
+                     good.size() - 1}) {
     cases.push_back({"truncated to " + std::to_string(len), good.substr(0, len)});
   }
   for (int k = 0; k < 64; ++k) {

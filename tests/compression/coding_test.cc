@@ -9,8 +9,8 @@ namespace edgetsdb::compression {
 namespace {
 
 TEST(CodingTest, VarintRoundTripsAcrossTheRange) {
-  const uint64_t cases[] = {0, 1, 127, 128, 300, uint64_t{1} << 35,
-                            std::numeric_limits<uint64_t>::max()};
+  const uint64_t cases[] = {
+      0, 1, 127, 128, 300, uint64_t{1} << 35, std::numeric_limits<uint64_t>::max()};
   for (uint64_t v : cases) {
     std::string buf;
     PutVarint64(&buf, v);
