@@ -8,6 +8,7 @@
 #define EDGETSDB_COMPRESSION_BIT_STREAM_H_
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstdint>
 #include <cstring>
@@ -15,6 +16,9 @@
 #include <string_view>
 
 namespace edgetsdb::compression {
+
+// Loads below read big-endian words with memcpy and a byte swap.
+static_assert(std::endian::native == std::endian::little, "edgetsdb assumes a little-endian host");
 
 class BitWriter {
  public:
@@ -42,9 +46,6 @@ class BitWriter {
       pending_bits_ -= take;
     }
   }
-
-  // Bits written so far, including those not yet flushed.
-  uint64_t bit_count() const { return flushed_bytes_ * 8 + pending_bits_; }
 
  private:
   // Invariant: pending_bits_ < 32 between calls, so a write of up to 32 bits fits in 64.
@@ -84,40 +85,25 @@ class BitReader {
     return ReadSmall(nbits);
   }
 
-  // Reads nbits (0..64) with one unaligned 16-byte load: no branch on nbits, which suits decoders
-  // whose widths vary from value to value.
+  // Reads nbits (0..64) from nine bytes without branching on nbits, which suits decoders whose
+  // widths vary from value to value.
   uint64_t ReadVariable(int nbits) {
     assert(nbits >= 0 && nbits <= 64);
     const uint64_t byte = pos_ >> 3;
-    unsigned __int128 wide;
-    if (byte + 16 <= size_) [[likely]] {
-      uint64_t hi, lo;
-      std::memcpy(&hi, data_ + byte, 8);
-      std::memcpy(&lo, data_ + byte + 8, 8);
-      wide = (static_cast<unsigned __int128>(__builtin_bswap64(hi)) << 64) | __builtin_bswap64(lo);
+    uint8_t window[9];
+    if (byte + 9 <= size_) [[likely]] {
+      std::memcpy(window, data_ + byte, 9);
     } else {
-      uint8_t tail[16] = {};
-      if (byte < size_) std::memcpy(tail, data_ + byte, std::min<uint64_t>(16, size_ - byte));
-      uint64_t hi, lo;
-      std::memcpy(&hi, tail, 8);
-      std::memcpy(&lo, tail + 8, 8);
-      wide = (static_cast<unsigned __int128>(__builtin_bswap64(hi)) << 64) | __builtin_bswap64(lo);
+      std::memset(window, 0, sizeof window);
+      if (byte < size_) std::memcpy(window, data_ + byte, size_ - byte);
     }
-    const uint64_t top = static_cast<uint64_t>((wide << (pos_ & 7)) >> 64);
+    uint64_t word;
+    std::memcpy(&word, window, 8);
+    const int shift = static_cast<int>(pos_ & 7);
+    // The 64 bits from pos_: the first word shifted, topped up from the ninth byte.
+    const uint64_t top = (__builtin_bswap64(word) << shift) | (uint64_t{window[8]} >> (8 - shift));
     pos_ += static_cast<uint64_t>(nbits);
     return nbits == 0 ? 0 : top >> (64 - nbits);
-  }
-
-  bool ReadBit() { return ReadSmall(1) != 0; }
-
-  // Counts leading one bits, at most max_ones (<= 56), consuming them and the terminating zero
-  // (if any). Gorilla-style prefix codes ('0', '10', '110', ...) decode with one call.
-  int ReadUnary(int max_ones) {
-    assert(max_ones >= 0 && max_ones <= 56);
-    const uint64_t window = PeekWord();
-    int ones = __builtin_clzll(~window | (uint64_t{1} << (63 - max_ones)));
-    pos_ += static_cast<uint64_t>(ones < max_ones ? ones + 1 : ones);
-    return ones;
   }
 
   // A word whose top 57 bits (at least) are the next bits from pos_, zero past the end.
@@ -145,7 +131,14 @@ class BitReader {
 
   bool overrun() const { return pos_ > size_ * 8; }
   uint64_t bit_position() const { return pos_; }
-  uint64_t bits_remaining() const { return pos_ >= size_ * 8 ? 0 : size_ * 8 - pos_; }
+
+  // True when the stream ends within the current byte and the bits left in it are zero, as the
+  // writer pads them: a decoder that has read its count checks this to refuse trailing damage.
+  bool AtPaddedEnd() const {
+    if (overrun() || size_ != (pos_ + 7) / 8) return false;
+    const int used = static_cast<int>(pos_ & 7);
+    return used == 0 || (data_[size_ - 1] & (0xff >> used)) == 0;
+  }
 
  private:
   uint64_t ReadSmall(int nbits) {

@@ -25,7 +25,7 @@ void CompressBlock(BlockCompression kind, std::string_view raw, std::string* out
                    int zstd_level = 9);
 
 // Decodes a frame made by CompressBlock. Refuses frames whose raw length exceeds max_raw_bytes
-// (before allocating) and any damaged payload, with DataLoss or InvalidArgument.
+// (before allocating) and any damaged payload, with DataLoss.
 absl::StatusOr<std::string> DecompressBlock(std::string_view frame, size_t max_raw_bytes);
 
 }  // namespace edgetsdb::compression

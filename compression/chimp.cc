@@ -105,6 +105,7 @@ void EncodeChimp128(absl::Span<const double> values, std::string* out) {
 }
 
 absl::Status DecodeChimp128(std::string_view data, size_t count, double* out) {
+  if (count == 0) return absl::InvalidArgumentError("chimp128: count must be at least 1");
   BitReader reader(data);
   std::array<uint64_t, kWindow> window{};
   uint64_t prev = reader.Read(64);
@@ -122,7 +123,7 @@ absl::Status DecodeChimp128(std::string_view data, size_t count, double* out) {
         const int leading = kLeadingValues[reader.Read(3)];
         const int significant = static_cast<int>(reader.Read(6));
         const int trailing = 64 - leading - significant;
-        if (significant == 0 || trailing <= 0 || trailing > 63) {
+        if (significant == 0 || trailing <= 0) {
           return absl::DataLossError("chimp128: bad significant-bit count");
         }
         cur ^= reader.Read(significant) << trailing;
@@ -140,7 +141,7 @@ absl::Status DecodeChimp128(std::string_view data, size_t count, double* out) {
     prev = cur;
     out[i] = BitsDouble(cur);
   }
-  if (reader.overrun() || data.size() != (reader.bit_position() + 7) / 8) {
+  if (!reader.AtPaddedEnd()) {
     return absl::DataLossError("chimp128: stream does not match its count");
   }
   return absl::OkStatus();

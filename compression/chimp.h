@@ -1,13 +1,12 @@
 // Chimp128 float compression (Liakos et al., VLDB 2022): XOR against whichever of the previous 128
 // values shares the most trailing bits, found through a hash of the low bits. It wins on values
 // that are neither decimal nor slowly changing but recur (sensor readings that flip between a few
-// levels, counters converted to float). Per value, after the first 64 raw bits:
-//   '00' + 7-bit index                          equal to the value at that index,
-//   '01' + index + 3-bit leading + 6-bit significant + bits   XOR with that value, many trailing
-//   zeros, '10' + (64 - leading) bits                  XOR with the previous value, same leading
-//   zeros, '11' + 3-bit leading + (64 - leading) bits  XOR with the previous value, new leading
-//   zeros.
-// Leading zeros are rounded down to {0, 8, 12, 16, 18, 20, 22, 24}.
+// levels, counters converted to float). Per value, after the first 64 raw bits, one of:
+//   '00' 7-bit index: equal to the value at that index;
+//   '01' index, 3-bit leading, 6-bit significant, bits: XOR with that value, many trailing zeros;
+//   '10' (64 - leading) bits: XOR with the previous value, same leading zeros as last time;
+//   '11' 3-bit leading, (64 - leading) bits: XOR with the previous value, new leading zeros.
+// Leading zeros are rounded down to {0, 8, 12, 16, 18, 20, 22, 24}. Format: docs/format/chunk.md.
 #ifndef EDGETSDB_COMPRESSION_CHIMP_H_
 #define EDGETSDB_COMPRESSION_CHIMP_H_
 

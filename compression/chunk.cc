@@ -41,10 +41,10 @@ bool CodecSuits(ValueType type, Codec codec) {
   return false;
 }
 
-void SetSummaryValue(SummaryValue* slot, double v) { slot->f = v; }
-void SetSummaryValue(SummaryValue* slot, int64_t v) { slot->i = v; }
-void SetSummaryValue(SummaryValue* slot, uint64_t v) { slot->u = v; }
-void SetSummaryValue(SummaryValue* slot, uint8_t v) { slot->u = v; }
+void SetSummaryValue(SummaryValue* slot, double v) { *slot = SummaryValue::Of(v); }
+void SetSummaryValue(SummaryValue* slot, int64_t v) { *slot = SummaryValue::Of(v); }
+void SetSummaryValue(SummaryValue* slot, uint64_t v) { *slot = SummaryValue::Of(v); }
+void SetSummaryValue(SummaryValue* slot, uint8_t v) { *slot = SummaryValue::Of(uint64_t{v}); }
 
 template <typename T>
 void Summarize(absl::Span<const T> values, ChunkSummary* summary) {
@@ -63,9 +63,9 @@ void Summarize(absl::Span<const T> values, ChunkSummary* summary) {
         if (!(v >= lo)) lo = std::isnan(v) ? lo : v;
         if (!(v <= hi)) hi = std::isnan(v) ? hi : v;
       }
-      summary->sum.f = sum;
-      summary->min.f = lo;
-      summary->max.f = hi;
+      summary->sum = SummaryValue::Of(sum);
+      summary->min = SummaryValue::Of(lo);
+      summary->max = SummaryValue::Of(hi);
     } else {
       using Wide = std::conditional_t<std::is_same_v<T, int64_t>, int64_t, uint64_t>;
       uint64_t sum = 0;  // Wraps, as InfluxDB's integer sums do.
@@ -75,7 +75,7 @@ void Summarize(absl::Span<const T> values, ChunkSummary* summary) {
         lo = std::min<Wide>(lo, v);
         hi = std::max<Wide>(hi, v);
       }
-      summary->sum.u = sum;
+      summary->sum = SummaryValue::Of(sum);
       SetSummaryValue(&summary->min,
                       static_cast<std::conditional_t<std::is_same_v<T, uint8_t>, uint64_t, T>>(lo));
       SetSummaryValue(&summary->max,
@@ -163,11 +163,13 @@ absl::Status EncodeChunk(absl::Span<const int64_t> timestamps, ColumnView values
                              static_cast<uint64_t>(timestamps.front()));
         if (summary.has_values_summary) {
           if (type == ValueType::kBool) {
-            PutVarint64(out, summary.sum.u);
+            // min and max follow from the count of true values; first and last take a byte.
+            PutVarint64(out, summary.sum.u());
+            out->push_back(static_cast<char>(summary.first.u() | summary.last.u() << 1));
           } else {
             for (const SummaryValue* v :
                  {&summary.sum, &summary.min, &summary.max, &summary.first, &summary.last}) {
-              PutFixed64(out, v->u);
+              PutFixed64(out, v->u());
             }
           }
         }
@@ -200,18 +202,21 @@ absl::StatusOr<ParsedChunk> ParseChunk(std::string_view data) {
   const bool known_type = type >= static_cast<uint8_t>(ValueType::kFloat) &&
                           type <= static_cast<uint8_t>(ValueType::kString);
   if (version != kChunkFormatVersion || !known_type) {
-    // Without a known version and type the length of the chunk is unknown: nothing to checksum.
-    return absl::DataLossError(
-        absl::StrCat("chunk: unknown format version ", version, " or value type ", type));
+    // Without a known version and type the chunk's length is unknown, so its checksum cannot be
+    // checked: this reader cannot tell a newer format from damage, and says so.
+    return absl::InvalidArgumentError(absl::StrCat("chunk: unknown format version ", version,
+                                                   " or value type ", type, " (or damage)"));
   }
   summary.has_values_summary = summary.type != ValueType::kString;
+  uint8_t bool_ends = 0;
   if (summary.type == ValueType::kBool) {
-    if (!reader.ReadVarint64(&summary.sum.u))
+    if (!reader.ReadVarint64(&summary.sum.bits) || !reader.ReadByte(&bool_ends)) {
       return absl::DataLossError("chunk: truncated summary");
+    }
   } else if (summary.has_values_summary) {
     for (SummaryValue* v :
          {&summary.sum, &summary.min, &summary.max, &summary.first, &summary.last}) {
-      if (!reader.ReadFixed64(&v->u)) return absl::DataLossError("chunk: truncated summary");
+      if (!reader.ReadFixed64(&v->bits)) return absl::DataLossError("chunk: truncated summary");
     }
   }
   if (ts_codec != static_cast<uint8_t>(Codec::kNone) &&
@@ -246,6 +251,15 @@ absl::StatusOr<ParsedChunk> ParseChunk(std::string_view data) {
                                                    " values"));
   }
   summary.count = static_cast<uint32_t>(count);
+  if (summary.type == ValueType::kBool) {
+    if (summary.sum.u() > count || bool_ends > 3) {
+      return absl::InvalidArgumentError("chunk: bool summary disagrees with its count");
+    }
+    summary.min = SummaryValue::Of(uint64_t{summary.sum.u() == count});
+    summary.max = SummaryValue::Of(uint64_t{summary.sum.u() > 0});
+    summary.first = SummaryValue::Of(uint64_t{bool_ends & 1u});
+    summary.last = SummaryValue::Of(static_cast<uint64_t>(bool_ends >> 1));
+  }
   summary.first_time = static_cast<int64_t>(first_time);
   summary.last_time = static_cast<int64_t>(first_time + time_span);
   chunk.encoded_size = reader.position();

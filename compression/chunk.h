@@ -5,6 +5,7 @@
 #ifndef EDGETSDB_COMPRESSION_CHUNK_H_
 #define EDGETSDB_COMPRESSION_CHUNK_H_
 
+#include <bit>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,12 +21,16 @@ namespace edgetsdb::compression {
 
 inline constexpr uint8_t kChunkFormatVersion = 1;
 
-// One summary value, typed by the chunk's ValueType: f for kFloat, i for kInt, u for kUint and
-// kBool.
-union SummaryValue {
-  double f;
-  int64_t i;
-  uint64_t u;
+// One summary value: the 64 bits of a double (kFloat), an int64 (kInt) or a uint64 (kUint, kBool).
+struct SummaryValue {
+  uint64_t bits = 0;
+
+  double f() const { return std::bit_cast<double>(bits); }
+  int64_t i() const { return static_cast<int64_t>(bits); }
+  uint64_t u() const { return bits; }
+  static SummaryValue Of(double v) { return {std::bit_cast<uint64_t>(v)}; }
+  static SummaryValue Of(int64_t v) { return {static_cast<uint64_t>(v)}; }
+  static SummaryValue Of(uint64_t v) { return {v}; }
 };
 
 struct ChunkSummary {
@@ -34,8 +39,8 @@ struct ChunkSummary {
   int64_t first_time = 0;  // Timestamps of the first and last values, as given (chunks are
   int64_t last_time = 0;   // written in time order, so these are also min and max).
   // Absent (false) for strings. For floats min and max skip NaN (NaN only when every value is);
-  // sum follows IEEE arithmetic. Integer sums wrap modulo 2^64, as InfluxDB 1.x's do. For bools
-  // sum counts the true values and min, max, first, last are 0 or 1.
+  // sum follows IEEE arithmetic in value order. Integer sums wrap modulo 2^64, as InfluxDB 1.x's
+  // do. For bools sum counts the true values and min, max, first, last are 0 or 1.
   bool has_values_summary = false;
   SummaryValue sum{}, min{}, max{}, first{}, last{};
 };

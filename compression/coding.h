@@ -101,7 +101,8 @@ class ByteReader {
     return true;
   }
 
-  // Rejects overlong encodings (more than 10 bytes, or a 10th byte above 1).
+  // Rejects encodings longer than 10 bytes or with a 10th byte above 1 (values past 2^64).
+  // Non-minimal encodings of smaller values (0x80 0x00 for 0) are accepted.
   bool ReadVarint64(uint64_t* v) {
     uint64_t result = 0;
     for (int shift = 0; shift < 64; shift += 7) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cfloat>
 #include <cmath>
 #include <memory>
 #include <vector>
@@ -25,6 +26,19 @@ enum Mode : uint8_t {
 constexpr double kMagic = 6755399441055744.0;  // 1.5 * 2^52
 constexpr uint64_t kMagicBits = 0x4338000000000000;
 constexpr double kMaxScaled = 2251799813685248.0;  // 2^51
+constexpr uint64_t kIntLimit = uint64_t{1} << 51;  // Integers lie in [-kIntLimit, kIntLimit).
+
+// Which build of the hot loops runs is picked at load time on x86-64 with glibc (ifunc): AVX2 and
+// FMA where the processor has them. Elsewhere there is one build, and __builtin_fma may be a
+// library call: slower, same results.
+#if defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang_analyzer__)
+#define EDGETSDB_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define EDGETSDB_MULTIVERSION
+#endif
+// Bit-exact results need plain IEEE double arithmetic: no x87 excess precision. (The build also
+// keeps -ffp-contract=off, so no multiply-add is fused behind the code's back.)
+static_assert(FLT_EVAL_METHOD == 0, "decimal coding needs IEEE double evaluation");
 
 constexpr std::array<double, kMaxExponent + 1> kPow10 = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
                                                          1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
@@ -48,34 +62,40 @@ inline double IntToDouble(int64_t n) {
 //
 // The loops below are also compiled for x86-64-v3 (AVX2, FMA) and picked at load time where the
 // processor has them; elsewhere __builtin_fma may be a library call (slower, same results). They
-// take whole arrays so that the formula is inlined into each clone.
-__attribute__((target_clones("arch=x86-64-v3", "default"))) void ScaleDownAll(const uint64_t* ints,
-                                                                              size_t n,
-                                                                              uint64_t base, int e,
-                                                                              double* out) {
+// take whole arrays so that the formula is inlined into each clone (a helper function would not
+// be inlined across the clones' different targets).
+//
+// Returns false if an integer lies outside [-2^51, 2^51): only a damaged stream holds one, and its
+// conversion would be neither exact nor the same on every platform.
+EDGETSDB_MULTIVERSION bool ScaleDownAll(const uint64_t* ints, size_t n, uint64_t base, int e,
+                                        double* out) {
   const double p = kPow10[e];
   const double inv = kInvPow10[e];
+  uint64_t out_of_range = 0;
   for (size_t k = 0; k < n; ++k) {
-    const double d = IntToDouble(static_cast<int64_t>(ints[k] + base));
+    const uint64_t v = ints[k] + base;
+    out_of_range |= static_cast<uint64_t>(v + kIntLimit >= 2 * kIntLimit);
+    const double d = IntToDouble(static_cast<int64_t>(v));
     const double q = d * inv;
     out[k] = __builtin_fma(__builtin_fma(-q, p, d), inv, q);
   }
+  return out_of_range == 0;
 }
 
 // ints[k] = round(values[k] * 10^e), or 0 where that is out of range (NaN and infinities too).
 // A value is encodable exactly when ScaleDownAll brings its integer back to the same bits; returns
 // how many are not. Bits, not values, are compared: -0.0 must not pass as +0.0.
-__attribute__((target_clones("arch=x86-64-v3", "default"))) size_t ScaleUpAll(const double* values,
-                                                                              size_t n, int e,
-                                                                              uint64_t* ints) {
+EDGETSDB_MULTIVERSION size_t ScaleUpAll(const double* values, size_t n, int e, uint64_t* ints) {
   const double p = kPow10[e];
   const double inv = kInvPow10[e];
   size_t mismatches = 0;
   for (size_t k = 0; k < n; ++k) {
     const double scaled = values[k] * p;
     const uint64_t rounded = DoubleBits(scaled + kMagic) - kMagicBits;
-    // A mask rather than a conditional, which the vectorizer would turn into a branch.
-    const uint64_t in_range = 0 - static_cast<uint64_t>(__builtin_fabs(scaled) < kMaxScaled);
+    // Masks rather than conditionals, which the vectorizer would turn into branches. The first
+    // test keeps the rounding trick valid; the second keeps its result in [-2^51, 2^51).
+    const uint64_t in_range = (0 - static_cast<uint64_t>(__builtin_fabs(scaled) < kMaxScaled)) &
+                              (0 - static_cast<uint64_t>(rounded + kIntLimit < 2 * kIntLimit));
     const uint64_t n_k = rounded & in_range;
     ints[k] = n_k;
     const double d = IntToDouble(static_cast<int64_t>(n_k));
@@ -98,7 +118,7 @@ void ScaleChunk(absl::Span<const double> values, int e, uint64_t* ints,
   double decoded[kPackGroup];
   for (size_t i = 0; i < n; i += kPackGroup) {
     const size_t m = std::min(kPackGroup, n - i);
-    ScaleDownAll(ints + i, m, 0, e, decoded);
+    (void)ScaleDownAll(ints + i, m, 0, e, decoded);  // ScaleUpAll kept them in range.
     for (size_t k = 0; k < m; ++k) {
       if (DoubleBits(decoded[k]) != DoubleBits(values[i + k])) {
         exceptions->push_back(static_cast<uint32_t>(i + k));
@@ -124,12 +144,12 @@ void ScaleChunk(absl::Span<const double> values, int e, uint64_t* ints,
 // advances acc. A plain running sum is one serial add per value, which would bound decoding; a full
 // group is summed as four independent quarters, each then offset by the sums before it as it is
 // scaled (vectorized).
-__attribute__((target_clones("arch=x86-64-v3", "default"))) void PrefixScaleDown(
-    uint64_t* d, size_t n, uint64_t base, int e, uint64_t* acc, double* out) {
+// Returns false if an integer lies outside [-2^51, 2^51), as ScaleDownAll does.
+EDGETSDB_MULTIVERSION bool PrefixScaleDown(uint64_t* d, size_t n, uint64_t base, int e,
+                                           uint64_t* acc, double* out) {
   if (n != kPackGroup) {
     for (size_t k = 0; k < n; ++k) d[k] = *acc += d[k] + base;
-    ScaleDownAll(d, n, 0, e, out);
-    return;
+    return ScaleDownAll(d, n, 0, e, out);
   }
   constexpr size_t kQuarter = kPackGroup / 4;
   uint64_t sums[4] = {0, 0, 0, 0};
@@ -139,15 +159,19 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void PrefixScaleDown
   const double p = kPow10[e];
   const double inv = kInvPow10[e];
   uint64_t offset = *acc;
+  uint64_t out_of_range = 0;
   for (size_t q = 0; q < 4; ++q) {
     for (size_t j = 0; j < kQuarter; ++j) {
-      const double v = IntToDouble(static_cast<int64_t>(d[q * kQuarter + j] + offset));
+      const uint64_t n_k = d[q * kQuarter + j] + offset;
+      out_of_range |= static_cast<uint64_t>(n_k + kIntLimit >= 2 * kIntLimit);
+      const double v = IntToDouble(static_cast<int64_t>(n_k));
       const double quotient = v * inv;
       out[q * kQuarter + j] = __builtin_fma(__builtin_fma(-quotient, p, v), inv, quotient);
     }
     offset += sums[q];
   }
   *acc = offset;
+  return out_of_range == 0;
 }
 
 struct Ranges {
@@ -156,8 +180,7 @@ struct Ranges {
 };
 
 // Integers are below 2^51 in magnitude, so neither range nor delta overflows int64.
-__attribute__((target_clones("arch=x86-64-v3", "default"))) Ranges RangesOf(const uint64_t* ints,
-                                                                            size_t n) {
+EDGETSDB_MULTIVERSION Ranges RangesOf(const uint64_t* ints, size_t n) {
   int64_t lo = static_cast<int64_t>(ints[0]), hi = lo;
   int64_t lo_delta = n > 1 ? INT64_MAX : 0, hi_delta = n > 1 ? INT64_MIN : 0;
   for (size_t i = 1; i < n; ++i) {
@@ -248,6 +271,7 @@ void EncodeDecimal(absl::Span<const double> values, std::string* out) {
 }
 
 absl::Status DecodeDecimal(std::string_view data, size_t count, double* out) {
+  if (count == 0) return absl::InvalidArgumentError("decimal: count must be at least 1");
   ByteReader reader(data);
   uint8_t e = 0, mode = 0, width = 0;
   uint64_t zigzag_base = 0, zigzag_first = 0, exception_count = 0;
@@ -271,34 +295,37 @@ absl::Status DecodeDecimal(std::string_view data, size_t count, double* out) {
   const int64_t base = ZigZagDecode(zigzag_base);
   const auto* in = reinterpret_cast<const uint8_t*>(packed.data());
   uint64_t buf[kPackGroup];
+  bool in_range = true;
   if (mode == kFrameOfReference) {
     for (size_t i = 0; i < count; i += kPackGroup) {
       const size_t n = std::min(kPackGroup, count - i);
       UnpackBits(in, n, width, buf);
       if (n == kPackGroup) in += 8 * width;
-      ScaleDownAll(buf, n, static_cast<uint64_t>(base), e, out + i);
+      in_range &= ScaleDownAll(buf, n, static_cast<uint64_t>(base), e, out + i);
     }
   } else {
     uint64_t acc = static_cast<uint64_t>(ZigZagDecode(zigzag_first));
     buf[0] = acc;
-    ScaleDownAll(buf, 1, 0, e, out);
+    in_range &= ScaleDownAll(buf, 1, 0, e, out);
     for (size_t i = 0; i < packed_count; i += kPackGroup) {
       const size_t n = std::min(kPackGroup, packed_count - i);
       UnpackBits(in, n, width, buf);
       if (n == kPackGroup) in += 8 * width;
-      PrefixScaleDown(buf, n, static_cast<uint64_t>(base), e, &acc, out + i + 1);
+      in_range &= PrefixScaleDown(buf, n, static_cast<uint64_t>(base), e, &acc, out + i + 1);
     }
   }
+  if (!in_range) return absl::DataLossError("decimal: integer outside [-2^51, 2^51)");
 
   uint64_t pos = 0;
   std::vector<uint32_t> positions(exception_count);
   for (uint64_t k = 0; k < exception_count; ++k) {
     uint64_t gap = 0;
     if (!reader.ReadVarint64(&gap)) return absl::DataLossError("decimal: exceptions truncated");
-    pos += gap;
-    if (pos >= count || (k > 0 && gap == 0)) {
+    // Checked before adding, so that a huge gap cannot wrap around to an earlier position.
+    if (gap >= count - pos || (k > 0 && gap == 0)) {
       return absl::DataLossError("decimal: exception position out of order or range");
     }
+    pos += gap;
     positions[k] = static_cast<uint32_t>(pos);
   }
   for (uint32_t p : positions) {

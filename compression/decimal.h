@@ -3,10 +3,12 @@
 // ten that turns its values into integers, and those integers are bit-packed, either as offsets
 // from their minimum (frame of reference) or as deltas (for slowly changing series).
 //
-// Decoding divides by 10^e. IEEE division is correctly rounded, so n / 10^e is exactly the double
-// nearest to the decimal n * 10^-e, which is what parsing that decimal produced in the first place:
-// every value written with at most e decimals (and |n| < 2^51) round-trips. Values that do not
-// (NaN, infinities, -0.0, extra precision) are stored raw in an exception list.
+// Decoding computes n / 10^e with one FMA-corrected multiplication instead of a division: for
+// values written with at most e decimals (and |n| < 2^51) that is the double nearest to the decimal,
+// which is what parsing it produced, so they round-trip. The encoder checks every value with the
+// decoder's own arithmetic; values that do not come back bit-exact (NaN, infinities, -0.0, extra
+// precision, the rare miss of the correction) are stored raw in an exception list.
+// Format: docs/format/chunk.md, "Decimal".
 #ifndef EDGETSDB_COMPRESSION_DECIMAL_H_
 #define EDGETSDB_COMPRESSION_DECIMAL_H_
 

@@ -48,6 +48,7 @@ void EncodeGorilla(absl::Span<const double> values, std::string* out) {
 }
 
 absl::Status DecodeGorilla(std::string_view data, size_t count, double* out) {
+  if (count == 0) return absl::InvalidArgumentError("gorilla: count must be at least 1");
   BitReader reader(data);
   uint64_t prev = reader.Read(64);
   out[0] = BitsDouble(prev);
@@ -77,7 +78,7 @@ absl::Status DecodeGorilla(std::string_view data, size_t count, double* out) {
     out[i] = BitsDouble(prev);
   }
   if (damaged) return absl::DataLossError("gorilla: invalid control sequence");
-  if (reader.overrun() || data.size() != (reader.bit_position() + 7) / 8) {
+  if (!reader.AtPaddedEnd()) {
     return absl::DataLossError("gorilla: stream does not match its count");
   }
   return absl::OkStatus();

@@ -110,7 +110,7 @@ absl::Status ReadDeltaOfDeltas(std::string_view bits, uint64_t first, uint64_t s
     out[i] = Wrapping(t);
   }
   // The writer pads the last byte with zeros; anything more is damage.
-  if (reader.overrun() || bits.size() != (reader.bit_position() + 7) / 8) {
+  if (!reader.AtPaddedEnd()) {
     return absl::DataLossError("timestamp bit stream does not match its count");
   }
   return absl::OkStatus();

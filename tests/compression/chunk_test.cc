@@ -40,11 +40,11 @@ TEST(ChunkTest, FloatChunkRoundTripsWithItsSummary) {
   EXPECT_EQ(s.first_time, ts.front());
   EXPECT_EQ(s.last_time, ts.back());
   ASSERT_TRUE(s.has_values_summary);
-  EXPECT_TRUE(std::isnan(s.sum.f));
-  EXPECT_EQ(s.min.f, -3.25) << "min skips NaN";
-  EXPECT_EQ(s.max.f, 40.0) << "max skips NaN";
-  EXPECT_EQ(s.first.f, 21.5);
-  EXPECT_EQ(s.last.f, 22.75);
+  EXPECT_TRUE(std::isnan(s.sum.f()));
+  EXPECT_EQ(s.min.f(), -3.25) << "min skips NaN";
+  EXPECT_EQ(s.max.f(), 40.0) << "max skips NaN";
+  EXPECT_EQ(s.first.f(), 21.5);
+  EXPECT_EQ(s.last.f(), 22.75);
   EXPECT_EQ(parsed->encoded_size, encoded.size());
 
   std::vector<int64_t> got_ts;
@@ -84,16 +84,25 @@ TEST(ChunkTest, IntegerSummaryWrapsLikeInfluxDb) {
   auto parsed = ParseChunk(Encode(ts, absl::MakeConstSpan(ints)));
   ASSERT_TRUE(parsed.ok());
   // max + 2 wraps to min + 1; then - 5 wraps back to max - 3.
-  EXPECT_EQ(parsed->summary.sum.i, std::numeric_limits<int64_t>::max() - 3);
-  EXPECT_EQ(parsed->summary.min.i, -5);
-  EXPECT_EQ(parsed->summary.max.i, std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(parsed->summary.sum.i(), std::numeric_limits<int64_t>::max() - 3);
+  EXPECT_EQ(parsed->summary.min.i(), -5);
+  EXPECT_EQ(parsed->summary.max.i(), std::numeric_limits<int64_t>::max());
 }
 
-TEST(ChunkTest, BoolSummaryCountsTrueValues) {
+TEST(ChunkTest, BoolSummaryAnswersCountMinMaxFirstLast) {
   const std::vector<uint8_t> bools = {1, 1, 0, 1, 0};
   auto parsed = ParseChunk(Encode(RegularTimestamps(5), absl::MakeConstSpan(bools)));
   ASSERT_TRUE(parsed.ok());
-  EXPECT_EQ(parsed->summary.sum.u, 3u);
+  const ChunkSummary& s = parsed->summary;
+  EXPECT_EQ(s.sum.u(), 3u);
+  EXPECT_EQ(s.min.u(), 0u);
+  EXPECT_EQ(s.max.u(), 1u);
+  EXPECT_EQ(s.first.u(), 1u);
+  EXPECT_EQ(s.last.u(), 0u);
+  const std::vector<uint8_t> all_true = {1, 1};
+  auto parsed_true = ParseChunk(Encode(RegularTimestamps(2), absl::MakeConstSpan(all_true)));
+  ASSERT_TRUE(parsed_true.ok());
+  EXPECT_EQ(parsed_true->summary.min.u(), 1u);
 }
 
 TEST(ChunkTest, SharedTimestampColumnKeepsOnlyTheBounds) {
