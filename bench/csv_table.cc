@@ -59,23 +59,18 @@ bool IsMissing(std::string_view cell) {
 
 // std::from_chars is exact (correctly rounded) and locale-free, unlike strtod under some locales.
 // It rejects a leading '+', which data files do contain, so that is skipped here.
-std::optional<double> ParseDouble(std::string_view cell) {
+template <typename T>
+std::optional<T> ParseNumber(std::string_view cell) {
   if (cell.size() > 1 && cell[0] == '+' && cell[1] != '-') cell.remove_prefix(1);
-  double value = 0;
+  T value = 0;
   const char* end = cell.data() + cell.size();
   auto [ptr, ec] = std::from_chars(cell.data(), end, value);
   if (ec != std::errc() || ptr != end) return std::nullopt;
   return value;
 }
 
-std::optional<int64_t> ParseInt64(std::string_view cell) {
-  if (cell.size() > 1 && cell[0] == '+' && cell[1] != '-') cell.remove_prefix(1);
-  int64_t value = 0;
-  const char* end = cell.data() + cell.size();
-  auto [ptr, ec] = std::from_chars(cell.data(), end, value);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
-}
+std::optional<double> ParseDouble(std::string_view cell) { return ParseNumber<double>(cell); }
+std::optional<int64_t> ParseInt64(std::string_view cell) { return ParseNumber<int64_t>(cell); }
 
 // Seconds since 1970-01-01T00:00:00 UTC to nanoseconds, or nullopt outside int64 nanoseconds
 // (years 1678..2261).

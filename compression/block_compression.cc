@@ -6,36 +6,18 @@
 // exactly raw length bytes and nothing may follow it.
 #include "compression/block_compression.h"
 
-#include <lz4.h>
 #include <zstd.h>
-
-#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "compression/coding.h"
+#include "compression/lz4_block.h"
 
 namespace edgetsdb::compression {
 namespace {
 
-// An LZ4 block never expands by more than this (see string_codec.cc), which lets a corrupt raw
-// length be refused before allocating it.
-constexpr uint64_t kLz4MaxExpansion = 255;
-
 void AppendHeader(BlockCompression kind, size_t raw_size, std::string* out) {
   out->push_back(static_cast<char>(kind));
   PutVarint64(out, raw_size);
-}
-
-// Returns false (leaving *out as it was) when LZ4 cannot take input this large.
-bool AppendLz4(std::string_view raw, std::string* out) {
-  if (raw.size() > LZ4_MAX_INPUT_SIZE) return false;
-  const size_t start = out->size();
-  const int raw_size = static_cast<int>(raw.size());
-  out->resize(start + LZ4_compressBound(raw_size));
-  const int written = LZ4_compress_default(raw.data(), out->data() + start, raw_size,
-                                           static_cast<int>(out->size() - start));
-  out->resize(start + written);
-  return written > 0;
 }
 
 bool AppendZstd(std::string_view raw, int level, std::string* out) {
@@ -51,23 +33,8 @@ bool AppendZstd(std::string_view raw, int level, std::string* out) {
   return true;
 }
 
-// Both decoders refuse a raw length the payload cannot produce before allocating it, so a damaged
-// length costs no more than the payload itself.
-absl::StatusOr<std::string> DecodeLz4(std::string_view payload, uint64_t raw_size) {
-  if (payload.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
-      raw_size > payload.size() * kLz4MaxExpansion) {
-    return absl::DataLossError(absl::StrCat("lz4 block: implausible raw length ", raw_size, " for ",
-                                            payload.size(), " compressed bytes"));
-  }
-  std::string raw(raw_size, '\0');
-  const int decoded = LZ4_decompress_safe(
-      payload.data(), raw.data(), static_cast<int>(payload.size()), static_cast<int>(raw.size()));
-  if (decoded < 0 || static_cast<uint64_t>(decoded) != raw_size) {
-    return absl::DataLossError("lz4 block: damaged payload");
-  }
-  return raw;
-}
-
+// As DecodeLz4Block does, refuses a raw length the payload cannot produce before allocating it, so
+// a damaged length costs no more than the payload itself.
 absl::StatusOr<std::string> DecodeZstd(std::string_view payload, uint64_t raw_size) {
   // ZSTD_compress records the content size in the frame header.
   const uint64_t content_size = ZSTD_getFrameContentSize(payload.data(), payload.size());
@@ -98,7 +65,7 @@ void CompressBlock(BlockCompression kind, std::string_view raw, std::string* out
   bool compressed = false;
   switch (kind) {
     case BlockCompression::kLz4:
-      compressed = AppendLz4(raw, out);
+      compressed = AppendLz4Block(raw, out);
       break;
     case BlockCompression::kZstd:
       compressed = AppendZstd(raw, zstd_level, out);
@@ -133,7 +100,7 @@ absl::StatusOr<std::string> DecompressBlock(std::string_view frame, size_t max_r
       }
       return std::string(payload);
     case BlockCompression::kLz4:
-      return DecodeLz4(payload, raw_size);
+      return DecodeLz4Block(payload, raw_size, "lz4 block");
     case BlockCompression::kZstd:
       return DecodeZstd(payload, raw_size);
   }

@@ -12,14 +12,12 @@
 // what the compressed bytes can possibly expand to.
 #include "compression/string_codec.h"
 
-#include <lz4.h>
-
-#include <limits>
-
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "compression/bit_packing.h"
 #include "compression/coding.h"
+#include "compression/lz4_block.h"
 
 namespace edgetsdb::compression {
 namespace {
@@ -28,10 +26,6 @@ namespace {
 // LZ4 raw stream may exceed the value limit by at most this much per value.
 constexpr size_t kMaxLengthPrefixBytes = 4;
 static_assert(kMaxStringChunkBytes < (size_t{1} << (7 * kMaxLengthPrefixBytes)));
-
-// An LZ4 block never expands by more than this: the densest sequence is a run of 255-valued
-// match-length bytes, each adding 255 output bytes.
-constexpr uint64_t kLz4MaxExpansion = 255;
 
 struct Dictionary {
   std::vector<std::string_view> entries;
@@ -75,12 +69,9 @@ void WriteLz4(absl::Span<const std::string> values, std::string* out) {
     raw.append(value);
   }
   PutVarint64(out, raw.size());
-  const size_t start = out->size();
-  const int raw_size = static_cast<int>(raw.size());
-  out->resize(start + LZ4_compressBound(raw_size));
-  const int written = LZ4_compress_default(raw.data(), out->data() + start, raw_size,
-                                           static_cast<int>(out->size() - start));
-  out->resize(start + written);
+  // Fails only above about 2 GB, far past kMaxStringChunkBytes: encoders trust their caller, and
+  // such a stream (the raw length alone) is one the decoder refuses.
+  (void)AppendLz4Block(raw, out);
 }
 
 absl::Status CheckTotal(uint64_t total) {
@@ -134,21 +125,13 @@ absl::Status DecodeLz4(std::string_view data, size_t count, std::vector<std::str
   if (!reader.ReadVarint64(&raw_size)) return absl::DataLossError("string lz4: missing raw length");
   const std::string_view compressed = reader.Rest();
   const uint64_t max_raw_size = kMaxStringChunkBytes + count * kMaxLengthPrefixBytes;
-  if (raw_size > max_raw_size || raw_size > compressed.size() * kLz4MaxExpansion) {
+  if (raw_size > max_raw_size) {
     return absl::DataLossError(absl::StrCat("string lz4: implausible raw length ", raw_size,
                                             " for ", compressed.size(), " compressed bytes"));
   }
-  if (compressed.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    return absl::DataLossError("string lz4: compressed block too large");
-  }
-  std::string raw(raw_size, '\0');
-  const int decoded =
-      LZ4_decompress_safe(compressed.data(), raw.data(), static_cast<int>(compressed.size()),
-                          static_cast<int>(raw_size));
-  if (decoded < 0 || static_cast<uint64_t>(decoded) != raw_size) {
-    return absl::DataLossError("string lz4: damaged block");
-  }
-  ByteReader values(raw);
+  absl::StatusOr<std::string> raw = DecodeLz4Block(compressed, raw_size, "string lz4");
+  if (!raw.ok()) return raw.status();
+  ByteReader values(*raw);
   std::vector<std::string_view> views(count);
   for (std::string_view& view : views) {
     if (!values.ReadLengthPrefixed(&view))

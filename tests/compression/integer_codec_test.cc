@@ -4,12 +4,12 @@
 #include <limits>
 #include <random>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "compression/codec.h"
 #include "gtest/gtest.h"
+#include "tests/compression/damage_cases.h"
 
 namespace edgetsdb::compression {
 namespace {
@@ -165,87 +165,11 @@ TEST_P(IntegerCodecTest, CountAboveTheChunkLimitIsInvalidArgument) {
             absl::StatusCode::kInvalidArgument);
 }
 
-// A damaged stream either fails with one of the two canonical codes or, when the damage leaves a
-// well-formed stream (a flipped bit inside a packed value), decodes to exactly `count` values.
-// Whether the count is right is the chunk header's job: it is covered by the chunk's CRC.
-enum class Outcome { kError, kErrorOrCountValues };
-struct Variant {
-  std::string bytes;
-  size_t count;
-};
-struct DamageCase {
-  const char* name;
-  Outcome outcome;
-  std::vector<Variant> (*damage)(const std::string& stream, size_t count);
-};
-
-const DamageCase kDamageCases[] = {
-    {"truncated at every length", Outcome::kError,
-     [](const std::string& s, size_t count) {
-       std::vector<Variant> out;
-       for (size_t len = 0; len < s.size(); ++len) out.push_back({s.substr(0, len), count});
-       return out;
-     }},
-    {"bytes appended", Outcome::kError,
-     [](const std::string& s, size_t count) {
-       return std::vector<Variant>{{s + '\0', count}, {s + '\xff', count}, {s + s, count}};
-     }},
-    {"count halved or doubled", Outcome::kError,
-     [](const std::string& s, size_t count) {
-       return std::vector<Variant>{{s, count / 2}, {s, count * 2}};
-     }},
-    {"count above the chunk limit", Outcome::kError,
-     [](const std::string& s, size_t count) {
-       return std::vector<Variant>{{s, kMaxChunkValues + 1},
-                                   {s, std::numeric_limits<size_t>::max()}};
-     }},
-    {"count off by one", Outcome::kErrorOrCountValues,
-     [](const std::string& s, size_t count) {
-       return std::vector<Variant>{{s, count - 1}, {s, count + 1}};
-     }},
-    {"each bit flipped", Outcome::kErrorOrCountValues,
-     [](const std::string& s, size_t count) {
-       std::vector<Variant> out;
-       for (size_t bit = 0; bit < 8 * s.size(); ++bit) {
-         std::string flipped = s;
-         flipped[bit / 8] ^= static_cast<char>(1 << (bit % 8));
-         out.push_back({std::move(flipped), count});
-       }
-       return out;
-     }},
-    {"each byte zeroed or saturated", Outcome::kErrorOrCountValues,
-     [](const std::string& s, size_t count) {
-       std::vector<Variant> out;
-       for (size_t i = 0; i < s.size(); ++i) {
-         for (char fill : {'\0', '\xff'}) {
-           std::string damaged = s;
-           damaged[i] = fill;
-           out.push_back({std::move(damaged), count});
-         }
-       }
-       return out;
-     }},
-};
-
 TEST_P(IntegerCodecTest, DamagedStreamsAreRefusedOrDecodeToCountValues) {
   constexpr size_t kCount = 100;
   for (Shape shape : {Shape::kUniform, Shape::kRandomWalk, Shape::kExtremes}) {
     const std::string stream = Encode(GetParam(), Generate(shape, kCount, 11), true);
-    for (const DamageCase& c : kDamageCases) {
-      for (const Variant& v : c.damage(stream, kCount)) {
-        std::vector<uint64_t> decoded;
-        const absl::Status status = DecodeIntegers(GetParam(), v.bytes, v.count, &decoded);
-        if (status.ok()) {
-          EXPECT_EQ(c.outcome, Outcome::kErrorOrCountValues)
-              << c.name << ": " << v.bytes.size() << " bytes, count " << v.count;
-          EXPECT_EQ(decoded.size(), v.count) << c.name;
-        } else {
-          EXPECT_TRUE(status.code() == absl::StatusCode::kDataLoss ||
-                      status.code() == absl::StatusCode::kInvalidArgument)
-              << c.name << ": " << status;
-        }
-      }
-    }
+    test::ExpectDamageRefusedOrCountValues(DecodeIntegers, GetParam(), stream, kCount, '\xff');
   }
 }
 

@@ -10,20 +10,18 @@
 
 #include "absl/status/statusor.h"
 #include "compression/block_compression.h"
+#include "tests/fuzz/fuzz_support.h"
 
 namespace {
 
 namespace c = edgetsdb::compression;
+using edgetsdb::fuzz::Check;
 
 constexpr size_t kHeaderBytes = 2;
 constexpr int kMaxLimitLog2 = 20;
 constexpr int kMaxFuzzZstdLevel = 3;
 constexpr c::BlockCompression kKinds[] = {c::BlockCompression::kNone, c::BlockCompression::kLz4,
                                           c::BlockCompression::kZstd};
-
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 void CheckAllRoundTrips(std::string_view raw, int zstd_level) {
   for (c::BlockCompression kind : kKinds) {
@@ -40,8 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < kHeaderBytes) return 0;
   const size_t max_raw_bytes = size_t{1} << (data[0] % (kMaxLimitLog2 + 1));
   const int zstd_level = 1 + data[1] % kMaxFuzzZstdLevel;
-  const std::string_view frame(reinterpret_cast<const char*>(data) + kHeaderBytes,
-                               size - kHeaderBytes);
+  const std::string_view frame = edgetsdb::fuzz::AsBytes(data, size).substr(kHeaderBytes);
 
   const absl::StatusOr<std::string> decoded = c::DecompressBlock(frame, max_raw_bytes);
   if (decoded.ok()) {

@@ -10,15 +10,17 @@
 #include "compression/chunk.h"
 #include "compression/coding.h"
 #include "compression/crc32c.h"
+#include "tests/fuzz/fuzz_support.h"
 
 namespace {
 
 namespace c = edgetsdb::compression;
+using edgetsdb::fuzz::Check;
 
 void DecodeAll(std::string_view bytes) {
   auto parsed = c::ParseChunk(bytes);
   if (!parsed.ok()) return;
-  if (parsed->encoded_size > bytes.size()) __builtin_trap();
+  Check(parsed->encoded_size <= bytes.size());
   std::vector<int64_t> ts;
   (void)c::DecodeChunkTimestamps(*parsed, &ts);
   (void)c::DecodeChunkValues(*parsed);
@@ -27,7 +29,7 @@ void DecodeAll(std::string_view bytes) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  const std::string_view input = edgetsdb::fuzz::AsBytes(data, size);
   DecodeAll(input);
   if (size >= 4) {
     std::string resealed(input.substr(0, size - 4));

@@ -13,19 +13,17 @@
 
 #include "compression/coding.h"
 #include "compression/float_codec.h"
+#include "tests/fuzz/fuzz_support.h"
 
 namespace {
 
 namespace c = edgetsdb::compression;
+using edgetsdb::fuzz::Check;
 
 constexpr size_t kHeaderBytes = 3;
 constexpr size_t kMaxFuzzCount = 4096;
 constexpr c::Codec kCodecs[] = {c::Codec::kFloatGorilla, c::Codec::kFloatChimp128,
                                 c::Codec::kFloatDecimal};
-
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 bool SameBits(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
@@ -33,18 +31,8 @@ bool SameBits(const std::vector<double>& a, const std::vector<double>& b) {
 
 void CheckAllRoundTrips(const std::vector<double>& values) {
   if (values.empty()) return;
-  for (c::Codec codec : kCodecs) {
-    std::string encoded;
-    c::EncodeFloats(codec, values, &encoded);
-    std::vector<double> decoded;
-    Check(c::DecodeFloats(codec, encoded, values.size(), &decoded).ok());
-    Check(SameBits(decoded, values));
-  }
-  std::string encoded;
-  const c::Codec chosen = c::EncodeFloatsAuto(values, &encoded);
-  std::vector<double> decoded;
-  Check(c::DecodeFloats(chosen, encoded, values.size(), &decoded).ok());
-  Check(SameBits(decoded, values));
+  edgetsdb::fuzz::CheckAllRoundTrips(kCodecs, c::EncodeFloats, c::EncodeFloatsAuto, c::DecodeFloats,
+                                     values, SameBits);
 }
 
 }  // namespace
@@ -53,8 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < kHeaderBytes) return 0;
   const c::Codec codec = kCodecs[data[0] % std::size(kCodecs)];
   const size_t count = (data[1] | data[2] << 8) % (kMaxFuzzCount + 1);
-  const std::string_view stream(reinterpret_cast<const char*>(data) + kHeaderBytes,
-                                size - kHeaderBytes);
+  const std::string_view stream = edgetsdb::fuzz::AsBytes(data, size).substr(kHeaderBytes);
 
   std::vector<double> values;
   if (c::DecodeFloats(codec, stream, count, &values).ok()) {

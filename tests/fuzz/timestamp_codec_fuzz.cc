@@ -10,17 +10,15 @@
 #include <vector>
 
 #include "compression/timestamp_codec.h"
+#include "tests/fuzz/fuzz_support.h"
 
 namespace {
 
 namespace c = edgetsdb::compression;
+using edgetsdb::fuzz::Check;
 
 constexpr size_t kHeaderBytes = 2;
 constexpr size_t kMaxFuzzCount = 4096;
-
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 void CheckRoundTrip(const std::vector<int64_t>& ts) {
   if (ts.empty()) return;
@@ -36,8 +34,7 @@ void CheckRoundTrip(const std::vector<int64_t>& ts) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < kHeaderBytes) return 0;
   const size_t count = (data[0] | data[1] << 8) % (kMaxFuzzCount + 1);
-  const std::string_view stream(reinterpret_cast<const char*>(data) + kHeaderBytes,
-                                size - kHeaderBytes);
+  const std::string_view stream = edgetsdb::fuzz::AsBytes(data, size).substr(kHeaderBytes);
 
   std::vector<int64_t> ts;
   if (c::DecodeTimestamps(stream, count, &ts).ok()) {
