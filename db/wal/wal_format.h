@@ -1,0 +1,66 @@
+// Constants of the write-ahead log format, specified in docs/format/wal.md. Shared by the writer,
+// the reader and their tests; the numbers here are on disk and never change within a version.
+#ifndef EDGETSDB_DB_WAL_WAL_FORMAT_H_
+#define EDGETSDB_DB_WAL_WAL_FORMAT_H_
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace edgetsdb::wal {
+
+// "EWAL": readable in a hex dump.
+inline constexpr char kSegmentMagic[4] = {'E', 'W', 'A', 'L'};
+inline constexpr uint8_t kFormatVersion = 1;
+
+// magic | version | reserved | segment number | header crc
+inline constexpr size_t kSegmentHeaderSize = 4 + 1 + 3 + 8 + 4;
+static_assert(kSegmentHeaderSize == 20);
+
+// crc | length | type
+inline constexpr size_t kRecordHeaderSize = 4 + 4 + 1;
+static_assert(kRecordHeaderSize == 9);
+
+// Bounds how far a damaged length can make a reader look; far above any write batch a gateway
+// builds (the engine splits larger ones).
+inline constexpr uint32_t kMaxPayloadSize = uint32_t{1} << 24;
+
+// Record types. 0 is never written, so zero-filled space never parses as a record. 2..127 are
+// reserved and required (a reader that does not know one must stop); 128..255 are reserved and
+// optional (a reader may skip them).
+inline constexpr uint8_t kZeroType = 0;
+inline constexpr uint8_t kWriteBatchType = 1;
+inline constexpr uint8_t kFirstOptionalType = 128;
+
+// Segments are rolled at this size by default: small enough that an SD card's WAL stays a few
+// segments, large enough that the per-segment syncs and header are negligible.
+inline constexpr uint64_t kDefaultSegmentSize = uint64_t{8} << 20;
+
+// "00000001.wal": the number zero-padded to at least 8 digits.
+std::string SegmentFileName(uint64_t number);
+// The segment number of a canonical segment file name ("00000001.wal"), or nullopt for any other
+// name (including non-canonical ones like "1.wal", which a writer never creates).
+std::optional<uint64_t> ParseSegmentFileName(std::string_view name);
+
+// Encodes a segment header for segment `number`.
+std::string EncodeSegmentHeader(uint64_t number);
+
+}  // namespace edgetsdb::wal
+
+namespace edgetsdb {
+
+// Where a record starts: its segment's number and the offset of its first byte in that file.
+// Ordered as the log is.
+struct WalPosition {
+  uint64_t segment = 0;
+  uint64_t offset = 0;
+
+  friend auto operator<=>(const WalPosition&, const WalPosition&) = default;
+};
+
+}  // namespace edgetsdb
+
+#endif  // EDGETSDB_DB_WAL_WAL_FORMAT_H_
