@@ -33,6 +33,7 @@ inline constexpr uint32_t kMaxPayloadSize = uint32_t{1} << 24;
 // optional (a reader may skip them).
 inline constexpr uint8_t kZeroType = 0;
 inline constexpr uint8_t kWriteBatchType = 1;
+inline constexpr uint8_t kCatalogType = 2;
 inline constexpr uint8_t kFirstOptionalType = 128;
 
 // Segments are rolled at this size by default: small enough that an SD card's WAL stays a few

@@ -1,0 +1,1170 @@
+#include "db/head.h"
+
+#include <algorithm>
+#include <bit>
+#include <numeric>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "compression/chunk.h"
+#include "compression/codec.h"
+#include "compression/coding.h"
+
+namespace edgetsdb {
+namespace {
+
+namespace c = compression;
+
+absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+// InfluxDB's names, so that a conflict reads as it would there.
+std::string_view TypeName(FieldType type) {
+  switch (type) {
+    case FieldType::kFloat:
+      return "float";
+    case FieldType::kInt:
+      return "integer";
+    case FieldType::kUint:
+      return "unsigned";
+    case FieldType::kBool:
+      return "boolean";
+    case FieldType::kString:
+      return "string";
+  }
+  return "unknown";
+}
+
+// FieldView's value alternatives are in FieldType order (point.h).
+FieldType TypeOfView(const FieldView& field) { return static_cast<FieldType>(field.value.index()); }
+
+// A numeric or bool value as the 64 bits a Column stores.
+uint64_t BitsOfView(const FieldView& field) {
+  return std::visit(
+      [](const auto& v) -> uint64_t {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, double>) return std::bit_cast<uint64_t>(v);
+        if constexpr (std::is_same_v<T, int64_t>) return static_cast<uint64_t>(v);
+        if constexpr (std::is_same_v<T, uint64_t>) return v;
+        if constexpr (std::is_same_v<T, bool>) return v ? 1 : 0;
+        if constexpr (std::is_same_v<T, std::string_view>) return 0;
+      },
+      field.value);
+}
+
+// What the allocator adds to each block (glibc: an 8-byte header, 16-byte granularity).
+constexpr size_t kAllocationOverheadBytes = 16;
+
+// Fixed cost per group besides its buffers: the hash table's slot (a view and a pointer, at a
+// load factor of at most 7/8), the measurement's pointer to it, and the group's own allocation.
+constexpr size_t kGroupOverheadBytes = 32 + 8 + kAllocationOverheadBytes;
+
+// Heap bytes behind a buffer of this capacity.
+size_t AllocationBytes(size_t capacity_bytes) {
+  return capacity_bytes == 0 ? 0 : capacity_bytes + kAllocationOverheadBytes;
+}
+
+// Bytes a std::string holds outside itself (libstdc++ keeps up to 15 bytes inline).
+size_t HeapBytes(const std::string& s) {
+  return s.capacity() > 15 ? AllocationBytes(s.capacity() + 1) : 0;
+}
+
+// Floor of t to a multiple of width, clamped to kMinTime.
+int64_t PartitionStart(int64_t t, int64_t width) {
+  int64_t r = t % width;
+  if (r < 0) r += width;
+  if (t < kMinTime + r) return kMinTime;
+  return t - r;
+}
+
+int64_t PartitionEnd(int64_t start, int64_t width) {
+  if (start > kMaxTime - width) return kMaxTime;
+  return start + width;
+}
+
+// Parses a canonical series key (docs/format/write_batch.md). Keys come from valid batches, so a
+// parse failure is a bug; it yields what could be read.
+void ParseSeriesKey(std::string_view key, std::string_view* measurement,
+                    std::vector<TagView>* tags) {
+  c::ByteReader in(key);
+  uint64_t count = 0;
+  tags->clear();
+  if (!in.ReadLengthPrefixed(measurement) || !in.ReadVarint64(&count)) return;
+  for (uint64_t i = 0; i < count; ++i) {
+    TagView tag;
+    if (!in.ReadLengthPrefixed(&tag.key) || !in.ReadLengthPrefixed(&tag.value)) return;
+    tags->push_back(tag);
+  }
+}
+
+// A compiled TagMatcher.
+struct Matcher {
+  std::string key;
+  TagMatcher::Op op;
+  std::string value;
+  std::optional<std::regex> regex;
+};
+
+absl::StatusOr<std::vector<Matcher>> CompileMatchers(const std::vector<TagMatcher>& matchers) {
+  std::vector<Matcher> out;
+  for (const TagMatcher& m : matchers) {
+    Matcher compiled{m.key, m.op, m.value, std::nullopt};
+    if (m.op == TagMatcher::Op::kRegexMatch || m.op == TagMatcher::Op::kRegexNoMatch) {
+      try {
+        compiled.regex.emplace(m.value, std::regex::ECMAScript);
+      } catch (const std::regex_error& e) {
+        return absl::InvalidArgumentError(absl::StrCat("bad regular expression /", m.value,
+                                                       "/ for tag \"", m.key, "\": ", e.what()));
+      }
+    }
+    out.push_back(std::move(compiled));
+  }
+  return out;
+}
+
+// Whether the tags (sorted by key) satisfy every matcher. std::regex may throw on pathological
+// input (error_complexity, error_stack); that is reported, not propagated.
+absl::StatusOr<bool> Matches(const std::vector<Matcher>& matchers,
+                             const std::vector<TagView>& tags) {
+  for (const Matcher& m : matchers) {
+    std::string_view value;  // A missing tag compares as "", as in InfluxQL.
+    auto it = std::lower_bound(tags.begin(), tags.end(), m.key,
+                               [](const TagView& t, const std::string& k) { return t.key < k; });
+    if (it != tags.end() && it->key == m.key) value = it->value;
+    bool ok = false;
+    switch (m.op) {
+      case TagMatcher::Op::kEqual:
+        ok = value == m.value;
+        break;
+      case TagMatcher::Op::kNotEqual:
+        ok = value != m.value;
+        break;
+      case TagMatcher::Op::kRegexMatch:
+      case TagMatcher::Op::kRegexNoMatch:
+        try {
+          ok = std::regex_search(value.begin(), value.end(), *m.regex) ==
+               (m.op == TagMatcher::Op::kRegexMatch);
+        } catch (const std::regex_error& e) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("regular expression /", m.value, "/ failed: ", e.what()));
+        }
+        break;
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// Internal structures -----------------------------------------------------------------------------
+
+namespace head_internal {
+
+// Rows of one group: a timestamp column and one column per field, typed values by row plus a
+// presence bitmap (a row may lack some fields). Columns may be shorter than the timestamp column:
+// rows past a column's end lack that field. The open run is a Rows in arrival order; sealing,
+// queries and flushes merge into one and sort it.
+struct Rows {
+  struct Column {
+    uint32_t field = 0;  // Measurement field id.
+    FieldType type = FieldType::kFloat;
+    // The codec the automatic choice picked when these values were last encoded, if they were
+    // (see Head::Seal).
+    c::Codec codec_hint = c::Codec::kNone;
+    std::vector<uint64_t> bits;        // Numeric and bool values (double bits, 0/1), by row.
+    std::vector<std::string> strings;  // String values, by row.
+    std::vector<uint64_t> present;     // Bitmap by row.
+
+    bool Present(size_t row) const {
+      const size_t word = row / 64;
+      return word < present.size() && (present[word] >> (row % 64) & 1) != 0;
+    }
+    void MarkPresent(size_t row) {
+      const size_t word = row / 64;
+      if (word >= present.size()) present.resize(word + 1);
+      present[word] |= uint64_t{1} << (row % 64);
+    }
+    void SetBits(size_t row, uint64_t v) {
+      if (bits.size() <= row) bits.resize(row + 1);
+      bits[row] = v;
+      MarkPresent(row);
+    }
+    void SetString(size_t row, std::string v) {
+      if (strings.size() <= row) strings.resize(row + 1);
+      strings[row] = std::move(v);
+      MarkPresent(row);
+    }
+    // Makes room for rows [0, rows), so that setting them does not reallocate.
+    void Grow(size_t rows) {
+      if (type == FieldType::kString) {
+        if (strings.size() < rows) strings.resize(rows);
+      } else if (bits.size() < rows) {
+        bits.resize(rows);
+      }
+      if (present.size() < (rows + 63) / 64) present.resize((rows + 63) / 64);
+    }
+    void Clear() {
+      bits.clear();
+      strings.clear();
+      present.clear();
+    }
+  };
+
+  std::vector<int64_t> ts;
+  std::vector<Column> columns;
+  size_t string_bytes = 0;  // Heap bytes of the string values, for memory accounting.
+
+  size_t size() const { return ts.size(); }
+
+  // The column of the field, created if missing. hint: the position to try first.
+  Column& ColumnFor(uint32_t field, FieldType type, size_t hint) {
+    if (hint < columns.size() && columns[hint].field == field) return columns[hint];
+    for (Column& column : columns) {
+      if (column.field == field) return column;
+    }
+    columns.emplace_back();
+    columns.back().field = field;
+    columns.back().type = type;
+    return columns.back();
+  }
+
+  void SetString(Column& column, size_t row, std::string value) {
+    string_bytes += HeapBytes(value);
+    column.SetString(row, std::move(value));
+  }
+
+  // Appends src's rows, which are newer than these, with only the wanted columns (by field id;
+  // nullptr = all).
+  void Append(const Rows& src, const std::vector<bool>* wanted) {
+    const size_t base = size();
+    ts.insert(ts.end(), src.ts.begin(), src.ts.end());
+    for (size_t c = 0; c < src.columns.size(); ++c) {
+      const Column& from = src.columns[c];
+      if (wanted != nullptr && !(*wanted)[from.field]) continue;
+      Column* to = nullptr;
+      const size_t n = std::max(from.bits.size(), from.strings.size());
+      for (size_t r = 0; r < n; ++r) {
+        if (!from.Present(r)) continue;
+        if (to == nullptr) {
+          to = &ColumnFor(from.field, from.type, c);
+          to->Grow(base + n);
+        }
+        if (from.type == FieldType::kString) {
+          SetString(*to, base + r, from.strings[r]);
+        } else {
+          to->SetBits(base + r, from.bits[r]);
+        }
+      }
+    }
+  }
+
+  // Sorts by time, stably, and merges rows with equal timestamps into one: for each field, the
+  // value of the last row (in the order given) that has it. Afterwards timestamps strictly ascend.
+  void SortAndMerge() {
+    const size_t n = size();
+    bool strictly_ascending = true;
+    for (size_t i = 1; i < n && strictly_ascending; ++i) strictly_ascending = ts[i - 1] < ts[i];
+    if (strictly_ascending) return;
+
+    std::vector<uint32_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [this](uint32_t a, uint32_t b) { return ts[a] < ts[b]; });
+    Rows out;
+    out.ts.reserve(n);
+    out.columns.reserve(columns.size());
+    for (const Column& column : columns) {
+      out.columns.emplace_back();
+      out.columns.back().field = column.field;
+      out.columns.back().type = column.type;
+      out.columns.back().codec_hint = column.codec_hint;
+    }
+    for (size_t i = 0; i < n;) {
+      size_t j = i + 1;
+      while (j < n && ts[order[j]] == ts[order[i]]) ++j;
+      const size_t row = out.ts.size();
+      out.ts.push_back(ts[order[i]]);
+      for (size_t c = 0; c < columns.size(); ++c) {
+        Column& from = columns[c];
+        for (size_t k = j; k-- > i;) {
+          if (!from.Present(order[k])) continue;
+          if (from.type == FieldType::kString) {
+            out.SetString(out.columns[c], row, std::move(from.strings[order[k]]));
+          } else {
+            out.columns[c].SetBits(row, from.bits[order[k]]);
+          }
+          break;
+        }
+      }
+      i = j;
+    }
+    *this = std::move(out);
+  }
+
+  void Clear() {
+    ts.clear();
+    for (Column& column : columns) column.Clear();
+    string_bytes = 0;
+  }
+
+  size_t MemoryBytes() const {
+    size_t bytes = AllocationBytes(ts.capacity() * sizeof(int64_t)) +
+                   AllocationBytes(columns.capacity() * sizeof(Column));
+    for (const Column& column : columns) {
+      bytes += AllocationBytes(column.bits.capacity() * sizeof(uint64_t)) +
+               AllocationBytes(column.present.capacity() * sizeof(uint64_t)) +
+               AllocationBytes(column.strings.capacity() * sizeof(std::string));
+    }
+    return bytes + string_bytes;
+  }
+};
+
+// A sealed run: its rows' chunks behind a small directory, in one allocation (a run costs its
+// bytes plus this struct; most groups hold one or two runs):
+//
+//   varint timestamp chunk size | varint field count | (varint field id | varint chunk size)*
+//   | timestamp chunk | field chunks, in directory order
+//
+// A timestamp chunk size of 0 means the first field, present in every row, carries the run's
+// timestamps in its own chunk; the other fields present in every row have none. That saves the
+// separate timestamp chunk (about 30 bytes) on every run that has such a field.
+struct SealedRun {
+  int64_t min_time = 0;
+  int64_t max_time = 0;
+  uint32_t rows = 0;
+  // A closed run is final. The group's last run may still grow: the next seal then re-encodes it
+  // with the open run's rows.
+  bool closed = false;
+  std::string bytes;
+
+  size_t MemoryBytes() const { return HeapBytes(bytes); }
+};
+
+struct Group {
+  std::string key;  // Canonical series key.
+  Measurement* measurement = nullptr;
+  Rows open;                     // In arrival order.
+  std::vector<SealedRun> runs;   // In the order written: a later run wins for equal timestamps.
+  uint64_t runs_bytes = 0;       // Sum of the runs' MemoryBytes.
+  uint64_t accounted_bytes = 0;  // This group's share of Head::memory_bytes_.
+};
+
+struct Measurement {
+  std::string name;
+  std::vector<FieldInfo> fields;  // By field id, in order of first write.
+  absl::flat_hash_map<std::string, uint32_t> field_ids;
+  std::vector<Group*> groups;
+
+  // The id of the field, or nullopt. A device usually sends its fields in the same order, so the
+  // hint group's open column at the field's position is tried before the hash table.
+  std::optional<uint32_t> FindField(std::string_view key, const Group* hint, size_t index) const {
+    if (hint != nullptr && index < hint->open.columns.size()) {
+      const uint32_t id = hint->open.columns[index].field;
+      if (fields[id].key == key) return id;
+    }
+    auto it = field_ids.find(AbslView(key));
+    if (it == field_ids.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
+namespace {
+
+std::vector<const std::vector<std::string>*> StringColumns(const Rows& rows) {
+  std::vector<const std::vector<std::string>*> out;
+  for (const Rows::Column& column : rows.columns) {
+    if (column.type == FieldType::kString) out.push_back(&column.strings);
+  }
+  return out;
+}
+
+// Where sorted rows [begin, end) are cut into runs or chunks: at max_chunk_values rows, when the
+// span would exceed max_chunk_span_ns, at partition boundaries, and before a string column would
+// exceed what a chunk may hold. Returns the end of each piece.
+std::vector<size_t> CutPoints(const Rows& rows, size_t begin, size_t end,
+                              const HeadOptions& options) {
+  std::vector<size_t> cuts;
+  if (begin >= end) return cuts;
+  const std::vector<int64_t>& ts = rows.ts;
+  const std::vector<const std::vector<std::string>*> string_columns = StringColumns(rows);
+  std::vector<size_t> string_bytes(string_columns.size(), 0);
+  // Adds the row's strings to the piece's; true when some column would then exceed the limit.
+  auto add_strings = [&](size_t row) {
+    bool overflow = false;
+    for (size_t s = 0; s < string_columns.size(); ++s) {
+      const std::vector<std::string>& column = *string_columns[s];
+      string_bytes[s] += row < column.size() ? column[row].size() : 0;
+      overflow |= string_bytes[s] > c::kMaxStringChunkBytes;
+    }
+    return overflow;
+  };
+  size_t start = begin;
+  // The last timestamp of the piece's partition (its end may be kMaxTime, which it includes).
+  auto partition_last = [&](int64_t t) {
+    const int64_t end = PartitionEnd(PartitionStart(t, options.partition_ns), options.partition_ns);
+    return end == kMaxTime ? kMaxTime : end - 1;
+  };
+  int64_t last = partition_last(ts[begin]);
+  add_strings(begin);
+  for (size_t i = begin + 1; i < end; ++i) {
+    const uint64_t span = static_cast<uint64_t>(ts[i]) - static_cast<uint64_t>(ts[start]);
+    const bool cut = i - start >= options.max_chunk_values ||
+                     span > static_cast<uint64_t>(options.max_chunk_span_ns) || ts[i] > last ||
+                     (!string_columns.empty() && add_strings(i));
+    if (cut) {
+      cuts.push_back(i);
+      start = i;
+      last = partition_last(ts[i]);
+      std::fill(string_bytes.begin(), string_bytes.end(), 0);
+      add_strings(i);
+    }
+  }
+  cuts.push_back(end);
+  return cuts;
+}
+
+// Sorted, merged rows [begin, end) of a sealed run, encoded: one chunk per column with a value
+// there. The first column with a value in every row (if any) carries the timestamps and comes
+// first; other such columns have no timestamps of their own. Without such a column a timestamp
+// chunk carries them.
+struct EncodedPiece {
+  struct FieldChunk {
+    size_t column = 0;  // In Rows::columns.
+    std::string data;
+  };
+  std::string timestamps;  // Empty when a field carries them.
+  std::vector<FieldChunk> fields;
+};
+
+template <typename T>
+std::vector<T> Gather(const Rows::Column& column, const std::vector<size_t>& rows) {
+  std::vector<T> out;
+  out.reserve(rows.size());
+  for (size_t r : rows) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      out.push_back(column.strings[r]);
+    } else if constexpr (std::is_same_v<T, double>) {
+      out.push_back(std::bit_cast<double>(column.bits[r]));
+    } else if constexpr (std::is_same_v<T, uint8_t>) {
+      out.push_back(column.bits[r] != 0);
+    } else {
+      out.push_back(static_cast<T>(column.bits[r]));
+    }
+  }
+  return out;
+}
+
+template <typename T>
+absl::Status EncodeValues(const std::vector<int64_t>& ts, const Rows::Column& column,
+                          const std::vector<size_t>& rows, const c::ChunkEncodeOptions& options,
+                          std::string* out) {
+  const std::vector<T> values = Gather<T>(column, rows);
+  return c::EncodeChunk(ts, absl::MakeConstSpan(values), options, out);
+}
+
+// codec: as ChunkEncodeOptions::value_codec; kNone for the automatic choice.
+absl::Status EncodeColumn(const Rows& all, const Rows::Column& column,
+                          const std::vector<size_t>& rows, bool aligned, c::Codec codec,
+                          std::string* out) {
+  std::vector<int64_t> ts;
+  ts.reserve(rows.size());
+  for (size_t r : rows) ts.push_back(all.ts[r]);
+  c::ChunkEncodeOptions options;
+  options.store_timestamps = !aligned;
+  options.value_codec = codec;
+  switch (column.type) {
+    case FieldType::kFloat:
+      return EncodeValues<double>(ts, column, rows, options, out);
+    case FieldType::kInt:
+      return EncodeValues<int64_t>(ts, column, rows, options, out);
+    case FieldType::kUint:
+      return EncodeValues<uint64_t>(ts, column, rows, options, out);
+    case FieldType::kBool:
+      return EncodeValues<uint8_t>(ts, column, rows, options, out);
+    case FieldType::kString:
+      return EncodeValues<std::string>(ts, column, rows, options, out);
+  }
+  return absl::InternalError("head: unknown field type");
+}
+
+// A timestamp chunk: the timestamps, and bool values that readers ignore, all false as the block
+// format's writers store them (docs/format/block.md); run-length coded, they take a few bytes.
+absl::Status EncodeTimestampChunk(const Rows& rows, size_t begin, size_t end, std::string* out) {
+  const std::vector<uint8_t> zeros(end - begin, 0);
+  return c::EncodeChunk(absl::MakeConstSpan(rows.ts).subspan(begin, end - begin),
+                        absl::MakeConstSpan(zeros), {}, out);
+}
+
+// The rows of [begin, end) where the column has a value.
+void PresentRows(const Rows::Column& column, size_t begin, size_t end, std::vector<size_t>* out) {
+  out->clear();
+  for (size_t r = begin; r < end; ++r) {
+    if (column.Present(r)) out->push_back(r);
+  }
+}
+
+absl::Status EncodePiece(const Rows& rows, size_t begin, size_t end, bool use_codec_hints,
+                         EncodedPiece* out) {
+  auto codec = [&](size_t col) {
+    return use_codec_hints ? rows.columns[col].codec_hint : c::Codec::kNone;
+  };
+  const size_t n = end - begin;
+  std::vector<std::vector<size_t>> present(rows.columns.size());
+  std::optional<size_t> carrier;  // The column that carries the timestamps.
+  for (size_t col = 0; col < rows.columns.size(); ++col) {
+    PresentRows(rows.columns[col], begin, end, &present[col]);
+    if (!carrier && present[col].size() == n) carrier = col;
+  }
+  if (carrier) {
+    EncodedPiece::FieldChunk chunk;
+    chunk.column = *carrier;
+    if (absl::Status s = EncodeColumn(rows, rows.columns[*carrier], present[*carrier],
+                                      /*aligned=*/false, codec(*carrier), &chunk.data);
+        !s.ok()) {
+      return s;
+    }
+    out->fields.push_back(std::move(chunk));
+  } else if (absl::Status s = EncodeTimestampChunk(rows, begin, end, &out->timestamps); !s.ok()) {
+    return s;
+  }
+  for (size_t col = 0; col < rows.columns.size(); ++col) {
+    if (present[col].empty() || (carrier && col == *carrier)) continue;
+    EncodedPiece::FieldChunk chunk;
+    chunk.column = col;
+    if (absl::Status s =
+            EncodeColumn(rows, rows.columns[col], present[col],
+                         /*aligned=*/present[col].size() == n, codec(col), &chunk.data);
+        !s.ok()) {
+      return s;
+    }
+    out->fields.push_back(std::move(chunk));
+  }
+  return absl::OkStatus();
+}
+
+// Stores decoded chunk values at the given rows of column.
+absl::Status StoreValues(c::Column values, const std::vector<size_t>& rows, Rows::Column& column,
+                         Rows* owner) {
+  return std::visit(
+      [&](auto& v) -> absl::Status {
+        using T = typename std::decay_t<decltype(v)>::value_type;
+        if (v.size() != rows.size()) return absl::DataLossError("chunk value count");
+        if (!rows.empty()) column.Grow(rows.back() + 1);  // Rows ascend.
+        for (size_t i = 0; i < rows.size(); ++i) {
+          if constexpr (std::is_same_v<T, std::string>) {
+            owner->SetString(column, rows[i], std::move(v[i]));
+          } else if constexpr (std::is_same_v<T, double>) {
+            column.SetBits(rows[i], std::bit_cast<uint64_t>(v[i]));
+          } else {
+            column.SetBits(rows[i], static_cast<uint64_t>(v[i]));
+          }
+        }
+        return absl::OkStatus();
+      },
+      values);
+}
+
+// Decodes a sealed run and appends its rows, which are newer than out's, to out; only the wanted
+// fields (by field id; nullptr = all).
+absl::Status DecodeRun(const SealedRun& run, const std::vector<FieldInfo>& infos,
+                       const std::vector<bool>* wanted, Rows* out) {
+  c::ByteReader in(run.bytes);
+  uint64_t ts_size = 0, field_count = 0;
+  if (!in.ReadVarint64(&ts_size) || !in.ReadVarint64(&field_count) || field_count > infos.size() ||
+      (ts_size == 0 && field_count == 0)) {
+    return absl::DataLossError("run directory");
+  }
+  std::vector<std::pair<uint32_t, std::string_view>> chunks(field_count);  // Field id, bytes.
+  std::vector<uint64_t> sizes(field_count);
+  for (uint64_t f = 0; f < field_count; ++f) {
+    uint64_t id = 0;
+    if (!in.ReadVarint64(&id) || !in.ReadVarint64(&sizes[f]) || id >= infos.size()) {
+      return absl::DataLossError("run directory");
+    }
+    chunks[f].first = static_cast<uint32_t>(id);
+  }
+  std::string_view ts_bytes;
+  if (!in.ReadBytes(ts_size, &ts_bytes)) return absl::DataLossError("run directory");
+  for (uint64_t f = 0; f < field_count; ++f) {
+    if (!in.ReadBytes(sizes[f], &chunks[f].second)) return absl::DataLossError("run directory");
+  }
+
+  absl::StatusOr<c::ParsedChunk> ts_chunk =
+      c::ParseChunk(ts_size > 0 ? ts_bytes : chunks[0].second);
+  if (!ts_chunk.ok()) return ts_chunk.status();
+  std::vector<int64_t> ts;
+  if (absl::Status s = c::DecodeChunkTimestamps(*ts_chunk, &ts); !s.ok()) return s;
+  if (ts.size() != run.rows) return absl::DataLossError("run row count");
+  const size_t base = out->size();
+  out->ts.insert(out->ts.end(), ts.begin(), ts.end());
+  std::vector<int64_t> own_ts;
+  std::vector<size_t> rows;
+  for (size_t f = 0; f < chunks.size(); ++f) {
+    const auto [field, bytes] = chunks[f];
+    if (wanted != nullptr && !(*wanted)[field]) continue;
+    absl::StatusOr<c::ParsedChunk> chunk = c::ParseChunk(bytes);
+    if (!chunk.ok()) return chunk.status();
+    absl::StatusOr<c::Column> values = c::DecodeChunkValues(*chunk);
+    if (!values.ok()) return values.status();
+    const FieldType type = infos[field].type;
+    // Column's alternatives are in FieldType order, as FieldValue's.
+    if (static_cast<FieldType>(values->index()) != type) {
+      return absl::DataLossError("chunk type differs from the field's");
+    }
+    rows.clear();
+    if (chunk->timestamp_codec == c::Codec::kNone || chunk->summary.count == ts.size()) {
+      // Aligned, or the timestamp carrier: a value in every row.
+      if (chunk->summary.count != ts.size()) return absl::DataLossError("aligned chunk count");
+      for (size_t r = 0; r < ts.size(); ++r) rows.push_back(base + r);
+    } else {
+      if (absl::Status s = c::DecodeChunkTimestamps(*chunk, &own_ts); !s.ok()) return s;
+      // The field's timestamps are a subsequence of the run's, which strictly ascend.
+      size_t r = 0;
+      for (int64_t t : own_ts) {
+        while (r < ts.size() && ts[r] < t) ++r;
+        if (r == ts.size() || ts[r] != t) return absl::DataLossError("field timestamps");
+        rows.push_back(base + r);
+      }
+    }
+    Rows::Column& column = out->ColumnFor(field, type, f);
+    column.codec_hint = chunk->value_codec;
+    if (absl::Status s = StoreValues(std::move(*values), rows, column, out); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// Encodes sorted, merged rows [begin, end) as a sealed run.
+absl::StatusOr<SealedRun> EncodeRun(const Rows& rows, size_t begin, size_t end,
+                                    bool use_codec_hints) {
+  EncodedPiece piece;
+  if (absl::Status s = EncodePiece(rows, begin, end, use_codec_hints, &piece); !s.ok()) {
+    return s;
+  }
+  std::string directory;
+  c::PutVarint64(&directory, piece.timestamps.size());
+  c::PutVarint64(&directory, piece.fields.size());
+  size_t total = piece.timestamps.size();
+  for (const EncodedPiece::FieldChunk& f : piece.fields) {
+    c::PutVarint64(&directory, rows.columns[f.column].field);
+    c::PutVarint64(&directory, f.data.size());
+    total += f.data.size();
+  }
+  SealedRun run;
+  run.min_time = rows.ts[begin];
+  run.max_time = rows.ts[end - 1];
+  run.rows = static_cast<uint32_t>(end - begin);
+  run.bytes.reserve(directory.size() + total);  // Exactly: the run is read-only from now on.
+  run.bytes.append(directory);
+  run.bytes.append(piece.timestamps);
+  for (const EncodedPiece::FieldChunk& f : piece.fields) run.bytes.append(f.data);
+  return run;
+}
+
+}  // namespace
+}  // namespace head_internal
+
+using head_internal::CutPoints;
+using head_internal::DecodeRun;
+using head_internal::EncodeColumn;
+using head_internal::EncodeRun;
+using head_internal::EncodeTimestampChunk;
+using head_internal::PresentRows;
+using head_internal::SealedRun;
+
+// Head ------------------------------------------------------------------------------------------
+
+namespace {
+
+HeadOptions Clamp(HeadOptions o) {
+  o.max_chunk_values = std::clamp<uint32_t>(o.max_chunk_values, 1, c::kMaxChunkValues);
+  o.max_open_rows = std::clamp<uint32_t>(o.max_open_rows, 1, o.max_chunk_values);
+  o.max_chunk_span_ns = std::max<int64_t>(o.max_chunk_span_ns, 0);
+  o.partition_ns = std::max<int64_t>(o.partition_ns, 1);
+  return o;
+}
+
+}  // namespace
+
+Head::Head(const HeadOptions& options) : options_(Clamp(options)) {}
+
+Head::~Head() = default;
+
+absl::Status Head::Apply(const WriteBatch& batch) {
+  absl::MutexLock lock(&mu_);
+  // Pass 1 checks every field's type against the measurement's and the batch's own earlier points,
+  // without changing anything, so that a refused batch leaves no trace.
+  point_groups_.clear();
+  absl::flat_hash_map<std::string, FieldType> new_types;  // measurement length:name + field key.
+  WriteBatch::Reader check(batch);
+  while (check.Next()) {
+    Group* group = nullptr;
+    if (auto it = groups_.find(AbslView(check.series_key())); it != groups_.end()) {
+      group = it->second.get();
+    }
+    const Measurement* measurement = nullptr;
+    if (group != nullptr) {
+      measurement = group->measurement;
+    } else if (auto it = measurements_.find(AbslView(check.measurement()));
+               it != measurements_.end()) {
+      measurement = it->second.get();
+    }
+    const absl::Span<const FieldView> fields = check.fields();
+    for (size_t i = 0; i < fields.size(); ++i) {
+      const FieldType type = TypeOfView(fields[i]);
+      std::optional<FieldType> existing;
+      if (measurement != nullptr) {
+        if (std::optional<uint32_t> id = measurement->FindField(fields[i].key, group, i)) {
+          existing = measurement->fields[*id].type;
+        }
+      }
+      if (!existing) {
+        std::string key = absl::StrCat(check.measurement().size(), ":",
+                                       AbslView(check.measurement()), AbslView(fields[i].key));
+        existing = new_types.try_emplace(std::move(key), type).first->second;
+      }
+      if (*existing != type) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "field type conflict: input field \"", AbslView(fields[i].key), "\" on measurement \"",
+            AbslView(check.measurement()), "\" is type ", AbslView(TypeName(type)),
+            ", already exists as type ", AbslView(TypeName(*existing))));
+      }
+    }
+    point_groups_.push_back(group);
+  }
+  if (!check.status().ok()) return check.status();
+
+  size_t i = 0;
+  for (WriteBatch::Reader point(batch); point.Next(); ++i) {
+    Group* group = point_groups_[i];
+    if (group == nullptr) group = FindOrCreateGroup(point);
+    AppendPoint(group, point);
+  }
+  return absl::OkStatus();
+}
+
+Head::Group* Head::FindOrCreateGroup(const WriteBatch::Reader& point) {
+  if (auto it = groups_.find(AbslView(point.series_key())); it != groups_.end()) {
+    return it->second.get();
+  }
+  auto m_it = measurements_.find(AbslView(point.measurement()));
+  if (m_it == measurements_.end()) {
+    auto measurement = std::make_unique<Measurement>();
+    measurement->name = std::string(point.measurement());
+    // The name is stored twice: in the measurement and as the map's key.
+    memory_bytes_ += AllocationBytes(sizeof(Measurement)) + 2 * HeapBytes(measurement->name) + 32;
+    m_it = measurements_.emplace(measurement->name, std::move(measurement)).first;
+  }
+  auto group = std::make_unique<Group>();
+  group->key = std::string(point.series_key());
+  group->measurement = m_it->second.get();
+  Group* raw = group.get();
+  groups_.emplace(AbslView(raw->key), std::move(group));
+  raw->measurement->groups.push_back(raw);
+  memory_bytes_ += sizeof(Group*);  // In the measurement's list.
+  return raw;
+}
+
+void Head::AppendPoint(Group* group, const WriteBatch::Reader& point) {
+  Measurement& measurement = *group->measurement;
+  Rows& open = group->open;
+  const size_t row = open.size();
+  const int64_t t = point.timestamp();
+  open.ts.push_back(t);
+  const absl::Span<const FieldView> fields = point.fields();
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const FieldView& field = fields[i];
+    const FieldType type = TypeOfView(field);
+    std::optional<uint32_t> id = measurement.FindField(field.key, group, i);
+    if (!id) {
+      id = static_cast<uint32_t>(measurement.fields.size());
+      measurement.fields.push_back(FieldInfo{std::string(field.key), type});
+      measurement.field_ids.emplace(std::string(field.key), *id);
+      // The key is stored twice, in fields and field_ids; 32 for the hash table's slot.
+      memory_bytes_ += sizeof(FieldInfo) + 2 * field.key.size() + 32;
+    }
+    Rows::Column& column = open.ColumnFor(*id, type, i);
+    if (type == FieldType::kString) {
+      open.SetString(column, row, std::string(std::get<std::string_view>(field.value)));
+    } else {
+      column.SetBits(row, BitsOfView(field));
+    }
+  }
+  ++points_;
+  min_time_ = std::min(min_time_, t);
+  max_time_ = std::max(max_time_, t);
+  if (open.size() >= options_.max_open_rows) Seal(group);
+  Reaccount(group);
+}
+
+void Head::Seal(Group* group) {
+  if (group->open.size() == 0) return;
+  // The last run, while it may grow, is merged with the open rows and re-encoded: runs of
+  // max_open_rows rows would cost a chunk header (about 50 bytes) per field every few rows.
+  Rows rows;
+  const bool regrow = !group->runs.empty() && !group->runs.back().closed;
+  if (regrow && !DecodeRun(group->runs.back(), group->measurement->fields, nullptr, &rows).ok()) {
+    ++seal_failures_;
+    return;
+  }
+  rows.Append(group->open, nullptr);
+  rows.SortAndMerge();
+
+  // Every piece but the newest is closed, and the newest too once full. A closed run gets the
+  // codecs' automatic choice, which tries several on a sample: a third of the cost of sealing. A
+  // run that may grow again is encoded with the codec chosen last time for the same field, if
+  // any: the values are mostly the same ones.
+  const std::vector<size_t> cuts = CutPoints(rows, 0, rows.size(), options_);
+  std::vector<SealedRun> sealed;
+  size_t begin = 0;
+  for (size_t end : cuts) {
+    const bool closed = end != rows.size() || end - begin >= options_.max_chunk_values;
+    absl::StatusOr<SealedRun> run = EncodeRun(rows, begin, end, /*use_codec_hints=*/!closed);
+    if (!run.ok()) {
+      ++seal_failures_;
+      return;
+    }
+    run->closed = closed;
+    sealed.push_back(*std::move(run));
+    begin = end;
+  }
+
+  if (regrow) {
+    group->runs_bytes -= group->runs.back().MemoryBytes();
+    group->runs.pop_back();
+  }
+  for (SealedRun& run : sealed) {
+    group->runs_bytes += run.MemoryBytes();
+    group->runs.push_back(std::move(run));
+  }
+  group->open.Clear();
+}
+
+void Head::Reaccount(Group* group) {
+  const uint64_t bytes =
+      sizeof(Group) + kGroupOverheadBytes + HeapBytes(group->key) + group->open.MemoryBytes() +
+      AllocationBytes(group->runs.capacity() * sizeof(SealedRun)) + group->runs_bytes;
+  memory_bytes_ += bytes - group->accounted_bytes;
+  group->accounted_bytes = bytes;
+}
+
+void Head::SealOpenRuns() {
+  absl::MutexLock lock(&mu_);
+  for (auto& [key, group] : groups_) {
+    Seal(group.get());
+    if (group->open.size() == 0) group->open = Rows();
+    group->runs.shrink_to_fit();
+    Reaccount(group.get());
+  }
+}
+
+absl::Status Head::CollectRows(const Group& group, int64_t lo, int64_t hi,
+                               const std::vector<bool>* wanted, Rows* out) const {
+  const std::vector<FieldInfo>& infos = group.measurement->fields;
+  for (const SealedRun& run : group.runs) {
+    if (run.max_time < lo || run.min_time > hi) continue;
+    if (absl::Status s = DecodeRun(run, infos, wanted, out); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("head: sealed run of a group of measurement \"",
+                                                 group.measurement->name, "\": ", s.message()));
+    }
+  }
+  out->Append(group.open, wanted);
+  out->SortAndMerge();
+  return absl::OkStatus();
+}
+
+std::vector<const Head::Group*> Head::SortedGroups(const Measurement* measurement) const {
+  std::vector<const Group*> out;
+  if (measurement != nullptr) {
+    out.assign(measurement->groups.begin(), measurement->groups.end());
+  } else {
+    out.reserve(groups_.size());
+    for (const auto& [key, group] : groups_) out.push_back(group.get());
+  }
+  std::sort(out.begin(), out.end(), [](const Group* a, const Group* b) { return a->key < b->key; });
+  return out;
+}
+
+namespace {
+
+template <typename T>
+std::vector<T> Extract(const auto& column, const std::vector<size_t>& rows) {
+  std::vector<T> out;
+  out.reserve(rows.size());
+  for (size_t r : rows) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      out.push_back(column.strings[r]);
+    } else if constexpr (std::is_same_v<T, double>) {
+      out.push_back(std::bit_cast<double>(column.bits[r]));
+    } else {
+      out.push_back(static_cast<T>(column.bits[r]));
+    }
+  }
+  return out;
+}
+
+ValueColumn ExtractValues(const auto& column, const std::vector<size_t>& rows) {
+  switch (column.type) {
+    case FieldType::kFloat:
+      return Extract<double>(column, rows);
+    case FieldType::kInt:
+      return Extract<int64_t>(column, rows);
+    case FieldType::kUint:
+      return Extract<uint64_t>(column, rows);
+    case FieldType::kBool:
+      return Extract<uint8_t>(column, rows);
+    case FieldType::kString:
+      return Extract<std::string>(column, rows);
+  }
+  return {};
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<SeriesData>> Head::Query(const SeriesSelector& selector) const {
+  if (selector.measurement.empty()) {
+    return absl::InvalidArgumentError("head query: a measurement is required");
+  }
+  absl::StatusOr<std::vector<Matcher>> matchers = CompileMatchers(selector.matchers);
+  if (!matchers.ok()) return matchers.status();
+  std::vector<SeriesData> result;
+  if (selector.min_time > selector.max_time) return result;
+
+  absl::ReaderMutexLock lock(&mu_);
+  auto m_it = measurements_.find(AbslView(selector.measurement));
+  if (m_it == measurements_.end()) return result;
+  const Measurement& measurement = *m_it->second;
+  std::vector<bool> wanted(measurement.fields.size(), selector.fields.empty());
+  for (const std::string& name : selector.fields) {
+    if (auto it = measurement.field_ids.find(name); it != measurement.field_ids.end()) {
+      wanted[it->second] = true;
+    }
+  }
+  if (std::find(wanted.begin(), wanted.end(), true) == wanted.end()) return result;
+
+  std::string_view measurement_name;
+  std::vector<TagView> tags;
+  std::vector<size_t> rows_in_range;
+  for (const Group* group : SortedGroups(&measurement)) {
+    ParseSeriesKey(group->key, &measurement_name, &tags);
+    absl::StatusOr<bool> match = Matches(*matchers, tags);
+    if (!match.ok()) return match.status();
+    if (!*match) continue;
+    Rows rows;
+    if (absl::Status s = CollectRows(*group, selector.min_time, selector.max_time, &wanted, &rows);
+        !s.ok()) {
+      return s;
+    }
+    const size_t begin =
+        std::lower_bound(rows.ts.begin(), rows.ts.end(), selector.min_time) - rows.ts.begin();
+    const size_t end =
+        std::upper_bound(rows.ts.begin(), rows.ts.end(), selector.max_time) - rows.ts.begin();
+    std::vector<const Rows::Column*> columns;
+    for (const Rows::Column& column : rows.columns) columns.push_back(&column);
+    std::sort(columns.begin(), columns.end(), [&](const Rows::Column* a, const Rows::Column* b) {
+      return measurement.fields[a->field].key < measurement.fields[b->field].key;
+    });
+    for (const Rows::Column* column : columns) {
+      rows_in_range.clear();
+      for (size_t r = begin; r < end; ++r) {
+        if (column->Present(r)) rows_in_range.push_back(r);
+      }
+      if (rows_in_range.empty()) continue;
+      SeriesData series;
+      series.measurement = measurement.name;
+      for (const TagView& tag : tags) series.tags.emplace_back(tag.key, tag.value);
+      series.field = measurement.fields[column->field].key;
+      series.type = column->type;
+      for (size_t r : rows_in_range) series.timestamps.push_back(rows.ts[r]);
+      series.values = ExtractValues(*column, rows_in_range);
+      result.push_back(std::move(series));
+    }
+  }
+  return result;
+}
+
+std::vector<HeadPartition> Head::Partitions() const {
+  absl::ReaderMutexLock lock(&mu_);
+  absl::flat_hash_set<int64_t> starts;
+  for (const auto& [key, group] : groups_) {
+    // A sealed run never straddles a partition; open rows may be anywhere.
+    for (const SealedRun& run : group->runs) {
+      starts.insert(PartitionStart(run.min_time, options_.partition_ns));
+    }
+    for (int64_t t : group->open.ts) starts.insert(PartitionStart(t, options_.partition_ns));
+  }
+  std::vector<int64_t> sorted(starts.begin(), starts.end());
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<HeadPartition> out;
+  out.reserve(sorted.size());
+  for (int64_t start : sorted) out.push_back({start, PartitionEnd(start, options_.partition_ns)});
+  return out;
+}
+
+absl::Status Head::FlushInput(int64_t start, int64_t end,
+                              absl::FunctionRef<absl::Status(FlushGroup&&)> sink) const {
+  const int64_t last = end == kMaxTime ? kMaxTime : end - 1;  // Inclusive.
+  if (end != kMaxTime && start >= end) return absl::OkStatus();
+  absl::ReaderMutexLock lock(&mu_);
+  for (const Group* group : SortedGroups(nullptr)) {
+    Rows rows;
+    if (absl::Status s = CollectRows(*group, start, last, nullptr, &rows); !s.ok()) return s;
+    const size_t begin = std::lower_bound(rows.ts.begin(), rows.ts.end(), start) - rows.ts.begin();
+    const size_t stop = std::upper_bound(rows.ts.begin(), rows.ts.end(), last) - rows.ts.begin();
+    if (begin >= stop) continue;
+
+    const std::vector<FieldInfo>& infos = group->measurement->fields;
+    // A field shares the group's timestamp chunks when it has a value at every timestamp of the
+    // range, as the block format has it; otherwise each of its chunks carries its own.
+    std::vector<size_t> order;  // Columns with a value in the range, by key.
+    std::vector<bool> shared(rows.columns.size());
+    std::vector<size_t> present;
+    for (size_t col = 0; col < rows.columns.size(); ++col) {
+      PresentRows(rows.columns[col], begin, stop, &present);
+      if (present.empty()) continue;
+      shared[col] = present.size() == stop - begin;
+      order.push_back(col);
+    }
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return infos[rows.columns[a].field].key < infos[rows.columns[b].field].key;
+    });
+    const bool any_shared =
+        std::any_of(order.begin(), order.end(), [&](size_t col) { return shared[col]; });
+
+    FlushGroup out;
+    out.series_key = group->key;
+    out.fields.resize(order.size());
+    for (size_t f = 0; f < order.size(); ++f) {
+      out.fields[f].key = infos[rows.columns[order[f]].field].key;
+      out.fields[f].type = rows.columns[order[f]].type;
+    }
+    size_t piece_begin = begin;
+    for (size_t piece_end : CutPoints(rows, begin, stop, options_)) {
+      if (any_shared) {
+        out.timestamp_chunks.emplace_back();
+        if (absl::Status s =
+                EncodeTimestampChunk(rows, piece_begin, piece_end, &out.timestamp_chunks.back());
+            !s.ok()) {
+          return absl::InternalError(absl::StrCat("head: flush encoding failed: ", s.message()));
+        }
+      }
+      for (size_t f = 0; f < order.size(); ++f) {
+        const Rows::Column& column = rows.columns[order[f]];
+        PresentRows(column, piece_begin, piece_end, &present);
+        if (present.empty()) continue;
+        std::string chunk;
+        if (absl::Status s =
+                EncodeColumn(rows, column, present, shared[order[f]], c::Codec::kNone, &chunk);
+            !s.ok()) {
+          return absl::InternalError(absl::StrCat("head: flush encoding failed: ", s.message()));
+        }
+        out.fields[f].chunks.push_back(std::move(chunk));
+      }
+      piece_begin = piece_end;
+    }
+    if (absl::Status s = sink(std::move(out)); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> Head::Measurements() const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, measurement] : measurements_) out.push_back(name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> Head::TagKeys(std::string_view measurement) const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<std::string> out;
+  auto it = measurements_.find(AbslView(measurement));
+  if (it == measurements_.end()) return out;
+  std::string_view name;
+  std::vector<TagView> tags;
+  absl::flat_hash_set<std::string_view> seen;  // Views into the groups' keys.
+  for (const Group* group : it->second->groups) {
+    ParseSeriesKey(group->key, &name, &tags);
+    for (const TagView& tag : tags) {
+      if (seen.insert(tag.key).second) out.emplace_back(tag.key);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> Head::TagValues(std::string_view measurement, std::string_view key) const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<std::string> out;
+  auto it = measurements_.find(AbslView(measurement));
+  if (it == measurements_.end()) return out;
+  std::string_view name;
+  std::vector<TagView> tags;
+  for (const Group* group : it->second->groups) {
+    ParseSeriesKey(group->key, &name, &tags);
+    for (const TagView& tag : tags) {
+      if (tag.key == key) out.emplace_back(tag.value);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<FieldInfo> Head::FieldKeys(std::string_view measurement) const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<FieldInfo> out;
+  auto it = measurements_.find(AbslView(measurement));
+  if (it == measurements_.end()) return out;
+  out = it->second->fields;
+  std::sort(out.begin(), out.end(),
+            [](const FieldInfo& a, const FieldInfo& b) { return a.key < b.key; });
+  return out;
+}
+
+uint64_t Head::MemoryBytes() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return memory_bytes_;
+}
+
+int64_t Head::MinTime() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return min_time_;
+}
+
+int64_t Head::MaxTime() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return max_time_;
+}
+
+size_t Head::SeriesCount() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return groups_.size();
+}
+
+HeadStats Head::Stats() const {
+  absl::ReaderMutexLock lock(&mu_);
+  HeadStats stats;
+  stats.series = groups_.size();
+  stats.points = points_;
+  stats.memory_bytes = memory_bytes_;
+  stats.seal_failures = seal_failures_;
+  for (const auto& [key, group] : groups_) {
+    stats.open_rows += group->open.size();
+    stats.sealed_runs += group->runs.size();
+    for (const SealedRun& run : group->runs) {
+      stats.sealed_rows += run.rows;
+      stats.sealed_bytes += run.bytes.size();
+    }
+  }
+  return stats;
+}
+
+}  // namespace edgetsdb
