@@ -4,11 +4,11 @@
 // from their minimum (frame of reference) or as deltas (for slowly changing series).
 //
 // Decoding computes n / 10^e with one FMA-corrected multiplication instead of a division: for
-// values written with at most e decimals (and |n| < 2^51) that is the double nearest to the decimal,
-// which is what parsing it produced, so they round-trip. The encoder checks every value with the
-// decoder's own arithmetic; values that do not come back bit-exact (NaN, infinities, -0.0, extra
-// precision, the rare miss of the correction) are stored raw in an exception list.
-// Format: docs/format/chunk.md, "Decimal".
+// values written with at most e decimals (and |n| < 2^51) that is the double nearest to the
+// decimal, which is what parsing it produced, so they round-trip. The encoder checks every value
+// with the decoder's own arithmetic; values that do not come back bit-exact (NaN, infinities, -0.0,
+// extra precision, the rare miss of the correction) are stored raw in an exception list. Format:
+// docs/format/chunk.md, "Decimal".
 #ifndef EDGETSDB_COMPRESSION_DECIMAL_H_
 #define EDGETSDB_COMPRESSION_DECIMAL_H_
 

@@ -1,5 +1,6 @@
-// The embedded edgetsdb API: a gateway program links the library, opens a data directory, and writes
-// and queries in-process. The HTTP, MQTT and CoAP servers are built on exactly this interface.
+// The embedded edgetsdb API: a gateway program links the library, opens a data directory, and
+// writes and queries in-process. The HTTP, MQTT and CoAP servers are built on exactly this
+// interface.
 //
 //   edgetsdb::Options options;
 //   auto db = edgetsdb::Db::Open(options, "/var/lib/edgetsdb");
@@ -119,7 +120,8 @@ class Db {
   // removes stray temporary files, loads blocks (setting damaged ones aside) and replays the log.
   static absl::StatusOr<std::unique_ptr<Db>> Open(const Options& options, const std::string& path);
 
-  // Closes: flushes nothing it does not have to (the log already holds the head), releases the lock.
+  // Closes: flushes nothing it does not have to (the log already holds the head), releases the
+  // lock.
   virtual ~Db() = default;
 
   // Writes every point of batch to database (created on first write). Returns once the batch is

@@ -1,5 +1,5 @@
-// Options for opening a Db. Every limit the engine enforces is here, with its default and the reason
-// for it; the server maps its configuration file onto this struct.
+// Options for opening a Db. Every limit the engine enforces is here, with its default and the
+// reason for it; the server maps its configuration file onto this struct.
 #ifndef EDGETSDB_INCLUDE_EDGETSDB_OPTIONS_H_
 #define EDGETSDB_INCLUDE_EDGETSDB_OPTIONS_H_
 

@@ -33,7 +33,7 @@ struct FieldView {
 };
 
 // Limits that every ingest path enforces (InfluxDB's are similar; they bound memory per point).
-inline constexpr size_t kMaxNameBytes = 64 * 1024;            // Measurement, tag and field keys.
+inline constexpr size_t kMaxNameBytes = 64 * 1024;  // Measurement, tag and field keys.
 inline constexpr size_t kMaxTagValueBytes = 64 * 1024;
 inline constexpr size_t kMaxStringFieldBytes = 64 * 1024;
 inline constexpr size_t kMaxTagsPerPoint = 256;
