@@ -29,6 +29,7 @@
 #include "compression/coding.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/points.h"
 
 namespace edgetsdb {
 namespace {
@@ -44,35 +45,11 @@ constexpr int64_t kHour = 60 * kMinute;
 // A time well inside a 2 h partition, so that tests do not straddle one by accident.
 constexpr int64_t kT0 = 1'700'000'000LL * kSecond / (2 * kHour) * (2 * kHour) + 10 * kMinute;
 
-using Tags = std::vector<std::pair<std::string, std::string>>;
-using Fields = std::vector<std::pair<std::string, FieldValue>>;
-
-struct Point {
-  std::string measurement;
-  Tags tags;
-  Fields fields;
-  int64_t timestamp = 0;
-};
-
-absl::Status AddPoint(WriteBatch* batch, const Point& p) {
-  std::vector<TagView> tags;
-  for (const auto& [k, v] : p.tags) tags.push_back({k, v});
-  std::vector<FieldView> fields;
-  for (const auto& [k, v] : p.fields) {
-    FieldView f{k, false};
-    std::visit(
-        [&f](const auto& x) {
-          if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::string>) {
-            f.value = std::string_view(x);
-          } else {
-            f.value = x;
-          }
-        },
-        v);
-    fields.push_back(f);
-  }
-  return batch->Add(p.measurement, tags, fields, p.timestamp);
-}
+using testing::AddPoint;
+using testing::Fields;
+using testing::Point;
+using testing::SameValue;
+using testing::Tags;
 
 absl::Status Write(Head& head, const std::vector<Point>& points) {
   WriteBatch batch;
@@ -209,15 +186,6 @@ TimedValues DecodeField(const FlushGroup& group, const FlushField& field) {
     }
   }
   return out;
-}
-
-// Floats compare bit for bit, so -0.0 != 0.0.
-bool SameValue(const FieldValue& a, const FieldValue& b) {
-  if (a.index() != b.index()) return false;
-  if (const double* x = std::get_if<double>(&a)) {
-    return c::DoubleBits(*x) == c::DoubleBits(std::get<double>(b));
-  }
-  return a == b;
 }
 
 ::testing::AssertionResult SameTimedValues(const TimedValues& a, const TimedValues& b) {

@@ -19,6 +19,7 @@
 #include "compression/coding.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/points.h"
 
 namespace edgetsdb {
 namespace {
@@ -27,95 +28,11 @@ namespace c = compression;
 using ::testing::HasSubstr;
 using namespace std::string_literals;
 
-// An owning copy of a point, compared with floats bit for bit (so -0.0 != 0.0 and NaN would
-// equal itself).
-struct Point {
-  std::string measurement;
-  std::vector<std::pair<std::string, std::string>> tags;
-  std::vector<std::pair<std::string, FieldValue>> fields;
-  int64_t timestamp = 0;
-};
-
-bool SameValue(const FieldValue& a, const FieldValue& b) {
-  if (a.index() != b.index()) return false;
-  if (const double* x = std::get_if<double>(&a)) {
-    return c::DoubleBits(*x) == c::DoubleBits(std::get<double>(b));
-  }
-  return a == b;
-}
-
-bool operator==(const Point& a, const Point& b) {
-  if (a.measurement != b.measurement || a.tags != b.tags || a.timestamp != b.timestamp ||
-      a.fields.size() != b.fields.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.fields.size(); ++i) {
-    if (a.fields[i].first != b.fields[i].first ||
-        !SameValue(a.fields[i].second, b.fields[i].second)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-void PrintTo(const Point& p, std::ostream* os) {
-  *os << p.measurement;
-  for (const auto& [k, v] : p.tags) *os << "," << k << "=" << v;
-  for (size_t i = 0; i < p.fields.size(); ++i) {
-    *os << (i == 0 ? " " : ",") << p.fields[i].first << "=";
-    std::visit([os](const auto& v) { *os << v; }, p.fields[i].second);
-  }
-  *os << " " << p.timestamp;
-}
-
-FieldValue Own(const FieldView& f) {
-  return std::visit(
-      [](const auto& v) -> FieldValue {
-        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string_view>) {
-          return std::string(v);
-        } else {
-          return v;
-        }
-      },
-      f.value);
-}
-
-// Reads every point; the status must be OK.
-std::vector<Point> ReadAll(const WriteBatch& batch) {
-  std::vector<Point> points;
-  WriteBatch::Reader r(batch);
-  while (r.Next()) {
-    Point p;
-    p.measurement = std::string(r.measurement());
-    for (const TagView& t : r.tags()) p.tags.emplace_back(t.key, t.value);
-    for (const FieldView& f : r.fields()) p.fields.emplace_back(std::string(f.key), Own(f));
-    p.timestamp = r.timestamp();
-    points.push_back(std::move(p));
-  }
-  EXPECT_TRUE(r.status().ok()) << r.status();
-  return points;
-}
-
-// Adds an owning point.
-absl::Status AddPoint(WriteBatch* batch, const Point& p) {
-  std::vector<TagView> tags;
-  for (const auto& [k, v] : p.tags) tags.push_back({k, v});
-  std::vector<FieldView> fields;
-  for (const auto& [k, v] : p.fields) {
-    FieldView f{k, false};
-    std::visit(
-        [&f](const auto& x) {
-          if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::string>) {
-            f.value = std::string_view(x);
-          } else {
-            f.value = x;
-          }
-        },
-        v);
-    fields.push_back(f);
-  }
-  return batch->Add(p.measurement, tags, fields, p.timestamp);
-}
+using testing::AddPoint;
+using testing::Own;
+using testing::Point;
+using testing::ReadAll;
+using testing::SameValue;
 
 WriteBatch BatchOf(const std::vector<Point>& points) {
   WriteBatch batch;
