@@ -8,6 +8,7 @@
 #include "compression/bool_codec.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "compression/coding.h"
@@ -91,6 +92,8 @@ absl::Status DecodeRunLength(std::string_view data, std::vector<uint8_t>* out) {
 }  // namespace
 
 void EncodeBools(Codec codec, absl::Span<const uint8_t> values, std::string* out) {
+  // A codec of another type is a programmer error, as in EncodeFloats.
+  if (codec != Codec::kBoolBitmap && codec != Codec::kBoolRunLength) std::abort();
   if (values.empty()) return;
   if (codec == Codec::kBoolRunLength) {
     WriteRunLength(values, out);

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -217,6 +218,12 @@ bool IsIntegerCodec(Codec codec) {
 
 void EncodeIntegers(Codec codec, absl::Span<const uint64_t> values, bool is_signed,
                     std::string* out) {
+  // A codec of another type is a programmer error (EncodeChunk checks user choices), as in
+  // EncodeFloats: writing a stream no decoder accepts would be worse than stopping.
+  if (codec != Codec::kIntFrameOfReference && codec != Codec::kIntDelta &&
+      codec != Codec::kIntDeltaOfDelta && codec != Codec::kIntRunLength) {
+    std::abort();
+  }
   if (values.empty()) return;
   if (codec == Codec::kIntRunLength) {
     WriteRunLength(values, out);

@@ -151,6 +151,8 @@ absl::Status DecodeLz4(std::string_view data, size_t count, std::vector<std::str
 }  // namespace
 
 void EncodeStrings(Codec codec, absl::Span<const std::string> values, std::string* out) {
+  // A codec of another type is a programmer error, as in EncodeFloats.
+  if (codec != Codec::kStringDictionary && codec != Codec::kStringLz4) std::abort();
   if (values.empty()) return;
   if (codec == Codec::kStringDictionary) {
     WriteDictionary(BuildDictionary(values), out);
