@@ -49,12 +49,6 @@ void PutString(std::string* out, std::string_view s) {
   out->append(s);
 }
 
-std::string ParentDir(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 absl::Status CheckDatabaseName(std::string_view name) {
   if (name.empty() || name.size() > kMaxDatabaseNameBytes) {
     return absl::InvalidArgumentError(
@@ -97,7 +91,7 @@ class DbImpl final : public Db {
       // The new directory's entry is durable only once its parent is synced: without that, a
       // power loss could take the whole data directory, acknowledged writes and all.
       if (absl::Status s = env_->CreateDir(path_); !s.ok()) return s;
-      if (absl::Status s = env_->SyncDir(ParentDir(path_)); !s.ok()) return s;
+      if (absl::Status s = env_->SyncDir(ParentDirectory(path_)); !s.ok()) return s;
     } else if (!env_->FileExists(path_)) {
       return absl::NotFoundError(absl::StrCat("no data directory at ", path_));
     }
@@ -249,7 +243,7 @@ class DbImpl final : public Db {
   }
 
   Database* FindDatabase(std::string_view name) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    auto it = databases_.find(std::string(name));
+    auto it = databases_.find(name);
     return it == databases_.end() ? nullptr : it->second.get();
   }
 

@@ -92,6 +92,10 @@ class Env {
   virtual int64_t MonotonicNanos() = 0;
 };
 
+// The directory holding path ("." for a bare name, "/" for a file in the root): the one to sync
+// after creating, renaming or removing path.
+std::string ParentDirectory(const std::string& path);
+
 // Writes data to path atomically and durably: path.tmp is written and synced, renamed over path,
 // and the directory synced. Readers see the old file or the new one, never a mix, even after a
 // crash; a stray .tmp left by a crash is removed by the engine at open.

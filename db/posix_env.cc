@@ -157,11 +157,19 @@ class PosixFileLock final : public Env::FileLock {
 };
 
 // Parent directory of path, for syncing it after a rename.
-std::string Dirname(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
+
+// Opens path and reports its size, closing it again if the size cannot be read.
+absl::StatusOr<int> OpenWithSize(const std::string& path, int flags, uint64_t* size) {
+  const int fd = OpenFile(path, flags);
+  if (fd < 0) return PosixError("open", path, errno);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return PosixError("fstat", path, err);
+  }
+  *size = static_cast<uint64_t>(st.st_size);
+  return fd;
 }
 
 class PosixEnv final : public Env {
@@ -174,28 +182,18 @@ class PosixEnv final : public Env {
 
   absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(
       const std::string& path) override {
-    const int fd = OpenFile(path, O_WRONLY | O_CREAT | O_APPEND);
-    if (fd < 0) return PosixError("open", path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      const int err = errno;
-      ::close(fd);
-      return PosixError("fstat", path, err);
-    }
-    return std::make_unique<PosixWritableFile>(path, fd, static_cast<uint64_t>(st.st_size));
+    uint64_t size = 0;
+    const absl::StatusOr<int> fd = OpenWithSize(path, O_WRONLY | O_CREAT | O_APPEND, &size);
+    if (!fd.ok()) return fd.status();
+    return std::make_unique<PosixWritableFile>(path, *fd, size);
   }
 
   absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       const std::string& path) override {
-    const int fd = OpenFile(path, O_RDONLY);
-    if (fd < 0) return PosixError("open", path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      const int err = errno;
-      ::close(fd);
-      return PosixError("fstat", path, err);
-    }
-    return std::make_unique<PosixRandomAccessFile>(path, fd, static_cast<uint64_t>(st.st_size));
+    uint64_t size = 0;
+    const absl::StatusOr<int> fd = OpenWithSize(path, O_RDONLY, &size);
+    if (!fd.ok()) return fd.status();
+    return std::make_unique<PosixRandomAccessFile>(path, *fd, size);
   }
 
   absl::StatusOr<std::string> ReadFileToString(const std::string& path) override {
@@ -331,6 +329,15 @@ class PosixEnv final : public Env {
 
 }  // namespace
 
+std::string ParentDirectory(const std::string& path) {
+  size_t end = path.size();
+  while (end > 1 && path[end - 1] == '/') --end;  // "a/wal/" is "a/wal".
+  const size_t slash = path.find_last_of('/', end - 1);
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
 Env* Env::Default() {
   // Leaked on purpose: file objects may outlive static destruction order.
   static Env* const env = new PosixEnv;
@@ -355,7 +362,7 @@ absl::Status WriteFileAtomically(Env* env, const std::string& path, std::string_
   }
   // After the rename the new contents are visible; the directory sync makes the rename survive
   // power loss. If it fails, the caller must not assume either version is durable.
-  return env->SyncDir(Dirname(path));
+  return env->SyncDir(ParentDirectory(path));
 }
 
 }  // namespace edgetsdb

@@ -13,15 +13,6 @@ namespace {
 constexpr uint64_t kMinSegmentSize = 64;
 static_assert(kMinSegmentSize >= wal::kSegmentHeaderSize + wal::kRecordHeaderSize);
 
-std::string ParentDir(const std::string& path) {
-  size_t end = path.size();
-  while (end > 1 && path[end - 1] == '/') --end;  // "a/wal/" is "a/wal".
-  const size_t slash = path.find_last_of('/', end - 1);
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 }  // namespace
 
 WalWriter::WalWriter(Env* env, std::string dir, WalOptions options)
@@ -40,7 +31,7 @@ absl::StatusOr<std::unique_ptr<WalWriter>> WalWriter::Open(Env* env, std::string
   if (!env->FileExists(dir)) {
     if (absl::Status s = env->CreateDir(dir); !s.ok()) return s;
     // Without this a crash could take the directory, and every acknowledged record in it, away.
-    if (absl::Status s = env->SyncDir(ParentDir(dir)); !s.ok()) return s;
+    if (absl::Status s = env->SyncDir(ParentDirectory(dir)); !s.ok()) return s;
   }
   absl::StatusOr<std::vector<std::string>> children = env->GetChildren(dir);
   if (!children.ok()) return children.status();
