@@ -227,6 +227,20 @@ class DbImpl final : public Db {
     return stats;
   }
 
+  std::vector<DatabaseInfo> DescribeStorage() override {
+    absl::ReaderMutexLock lock(&mu_);
+    std::vector<DatabaseInfo> out;
+    for (const auto& [name, db] : databases_) {
+      DatabaseInfo info;
+      info.name = name;
+      info.retention_ns = db->retention_ns;
+      info.head_points = db->head->Stats().points;
+      info.head_bytes = db->head->MemoryBytes();
+      out.push_back(std::move(info));
+    }
+    return out;
+  }
+
  private:
   struct Writer {
     uint8_t type = 0;

@@ -114,6 +114,25 @@ struct DbStats {
   uint64_t damaged_files = 0;
 };
 
+// What a database holds on disk, per partition (a block's time range), for `edgetsdb inspect`
+// and monitoring. Points count one field value with its timestamp.
+struct PartitionInfo {
+  int64_t start = 0;  // [start, end)
+  int64_t end = 0;
+  uint64_t blocks = 0;
+  uint64_t series = 0;  // Groups (measurement + tag set) with data in the partition.
+  uint64_t points = 0;
+  uint64_t bytes = 0;  // Block files.
+};
+
+struct DatabaseInfo {
+  std::string name;
+  int64_t retention_ns = 0;
+  std::vector<PartitionInfo> partitions;  // In time order.
+  uint64_t head_points = 0;               // Not yet in blocks (held by the log).
+  uint64_t head_bytes = 0;                // Memory.
+};
+
 class Db {
  public:
   // Opens the data directory at path (creating it when options.create_if_missing), takes its lock,
@@ -162,6 +181,8 @@ class Db {
   virtual absl::Status Compact() = 0;
 
   virtual DbStats GetStats() = 0;
+  // Every database's partitions, by name.
+  virtual std::vector<DatabaseInfo> DescribeStorage() = 0;
 };
 
 }  // namespace edgetsdb
