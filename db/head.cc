@@ -4,7 +4,6 @@
 #include <bit>
 #include <numeric>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -17,6 +16,8 @@
 #include "compression/chunk.h"
 #include "compression/codec.h"
 #include "compression/coding.h"
+#include "db/rows.h"
+#include "db/tag_matcher.h"
 
 namespace edgetsdb {
 namespace {
@@ -59,35 +60,9 @@ uint64_t BitsOfView(const FieldView& field) {
       field.value);
 }
 
-// What the allocator adds to each block (glibc: an 8-byte header, 16-byte granularity).
-constexpr size_t kAllocationOverheadBytes = 16;
-
 // Fixed cost per group besides its buffers: the hash table's slot (a view and a pointer, at a
 // load factor of at most 7/8), the measurement's pointer to it, and the group's own allocation.
 constexpr size_t kGroupOverheadBytes = 32 + 8 + kAllocationOverheadBytes;
-
-// Heap bytes behind a buffer of this capacity.
-size_t AllocationBytes(size_t capacity_bytes) {
-  return capacity_bytes == 0 ? 0 : capacity_bytes + kAllocationOverheadBytes;
-}
-
-// Bytes a std::string holds outside itself (libstdc++ keeps up to 15 bytes inline).
-size_t HeapBytes(const std::string& s) {
-  return s.capacity() > 15 ? AllocationBytes(s.capacity() + 1) : 0;
-}
-
-// Floor of t to a multiple of width, clamped to kMinTime.
-int64_t PartitionStart(int64_t t, int64_t width) {
-  int64_t r = t % width;
-  if (r < 0) r += width;
-  if (t < kMinTime + r) return kMinTime;
-  return t - r;
-}
-
-int64_t PartitionEnd(int64_t start, int64_t width) {
-  if (start > kMaxTime - width) return kMaxTime;
-  return start + width;
-}
 
 // Parses a canonical series key (docs/format/write_batch.md). Keys come from valid batches, so a
 // parse failure is a bug; it yields what could be read.
@@ -104,228 +79,11 @@ void ParseSeriesKey(std::string_view key, std::string_view* measurement,
   }
 }
 
-// A compiled TagMatcher.
-struct Matcher {
-  std::string key;
-  TagMatcher::Op op;
-  std::string value;
-  std::optional<std::regex> regex;
-};
-
-absl::StatusOr<std::vector<Matcher>> CompileMatchers(const std::vector<TagMatcher>& matchers) {
-  std::vector<Matcher> out;
-  for (const TagMatcher& m : matchers) {
-    Matcher compiled{m.key, m.op, m.value, std::nullopt};
-    if (m.op == TagMatcher::Op::kRegexMatch || m.op == TagMatcher::Op::kRegexNoMatch) {
-      try {
-        compiled.regex.emplace(m.value, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        return absl::InvalidArgumentError(absl::StrCat("bad regular expression /", m.value,
-                                                       "/ for tag \"", m.key, "\": ", e.what()));
-      }
-    }
-    out.push_back(std::move(compiled));
-  }
-  return out;
-}
-
-// Whether the tags (sorted by key) satisfy every matcher. std::regex may throw on pathological
-// input (error_complexity, error_stack); that is reported, not propagated.
-absl::StatusOr<bool> Matches(const std::vector<Matcher>& matchers,
-                             const std::vector<TagView>& tags) {
-  for (const Matcher& m : matchers) {
-    std::string_view value;  // A missing tag compares as "", as in InfluxQL.
-    auto it = std::lower_bound(tags.begin(), tags.end(), m.key,
-                               [](const TagView& t, const std::string& k) { return t.key < k; });
-    if (it != tags.end() && it->key == m.key) value = it->value;
-    bool ok = false;
-    switch (m.op) {
-      case TagMatcher::Op::kEqual:
-        ok = value == m.value;
-        break;
-      case TagMatcher::Op::kNotEqual:
-        ok = value != m.value;
-        break;
-      case TagMatcher::Op::kRegexMatch:
-      case TagMatcher::Op::kRegexNoMatch:
-        try {
-          ok = std::regex_search(value.begin(), value.end(), *m.regex) ==
-               (m.op == TagMatcher::Op::kRegexMatch);
-        } catch (const std::regex_error& e) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("regular expression /", m.value, "/ failed: ", e.what()));
-        }
-        break;
-    }
-    if (!ok) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 // Internal structures -----------------------------------------------------------------------------
 
 namespace head_internal {
-
-// Rows of one group: a timestamp column and one column per field, typed values by row plus a
-// presence bitmap (a row may lack some fields). Columns may be shorter than the timestamp column:
-// rows past a column's end lack that field. The open run is a Rows in arrival order; sealing,
-// queries and flushes merge into one and sort it.
-struct Rows {
-  struct Column {
-    uint32_t field = 0;  // Measurement field id.
-    FieldType type = FieldType::kFloat;
-    // The codec the automatic choice picked when these values were last encoded, if they were
-    // (see Head::Seal).
-    c::Codec codec_hint = c::Codec::kNone;
-    std::vector<uint64_t> bits;        // Numeric and bool values (double bits, 0/1), by row.
-    std::vector<std::string> strings;  // String values, by row.
-    std::vector<uint64_t> present;     // Bitmap by row.
-
-    bool Present(size_t row) const {
-      const size_t word = row / 64;
-      return word < present.size() && (present[word] >> (row % 64) & 1) != 0;
-    }
-    void MarkPresent(size_t row) {
-      const size_t word = row / 64;
-      if (word >= present.size()) present.resize(word + 1);
-      present[word] |= uint64_t{1} << (row % 64);
-    }
-    void SetBits(size_t row, uint64_t v) {
-      if (bits.size() <= row) bits.resize(row + 1);
-      bits[row] = v;
-      MarkPresent(row);
-    }
-    void SetString(size_t row, std::string v) {
-      if (strings.size() <= row) strings.resize(row + 1);
-      strings[row] = std::move(v);
-      MarkPresent(row);
-    }
-    // Makes room for rows [0, rows), so that setting them does not reallocate.
-    void Grow(size_t rows) {
-      if (type == FieldType::kString) {
-        if (strings.size() < rows) strings.resize(rows);
-      } else if (bits.size() < rows) {
-        bits.resize(rows);
-      }
-      if (present.size() < (rows + 63) / 64) present.resize((rows + 63) / 64);
-    }
-    void Clear() {
-      bits.clear();
-      strings.clear();
-      present.clear();
-    }
-  };
-
-  std::vector<int64_t> ts;
-  std::vector<Column> columns;
-  size_t string_bytes = 0;  // Heap bytes of the string values, for memory accounting.
-
-  size_t size() const { return ts.size(); }
-
-  // The column of the field, created if missing. hint: the position to try first.
-  Column& ColumnFor(uint32_t field, FieldType type, size_t hint) {
-    if (hint < columns.size() && columns[hint].field == field) return columns[hint];
-    for (Column& column : columns) {
-      if (column.field == field) return column;
-    }
-    columns.emplace_back();
-    columns.back().field = field;
-    columns.back().type = type;
-    return columns.back();
-  }
-
-  void SetString(Column& column, size_t row, std::string value) {
-    string_bytes += HeapBytes(value);
-    column.SetString(row, std::move(value));
-  }
-
-  // Appends src's rows, which are newer than these, with only the wanted columns (by field id;
-  // nullptr = all).
-  void Append(const Rows& src, const std::vector<bool>* wanted) {
-    const size_t base = size();
-    ts.insert(ts.end(), src.ts.begin(), src.ts.end());
-    for (size_t c = 0; c < src.columns.size(); ++c) {
-      const Column& from = src.columns[c];
-      if (wanted != nullptr && !(*wanted)[from.field]) continue;
-      Column* to = nullptr;
-      const size_t n = std::max(from.bits.size(), from.strings.size());
-      for (size_t r = 0; r < n; ++r) {
-        if (!from.Present(r)) continue;
-        if (to == nullptr) {
-          to = &ColumnFor(from.field, from.type, c);
-          to->Grow(base + n);
-        }
-        if (from.type == FieldType::kString) {
-          SetString(*to, base + r, from.strings[r]);
-        } else {
-          to->SetBits(base + r, from.bits[r]);
-        }
-      }
-    }
-  }
-
-  // Sorts by time, stably, and merges rows with equal timestamps into one: for each field, the
-  // value of the last row (in the order given) that has it. Afterwards timestamps strictly ascend.
-  void SortAndMerge() {
-    const size_t n = size();
-    bool strictly_ascending = true;
-    for (size_t i = 1; i < n && strictly_ascending; ++i) strictly_ascending = ts[i - 1] < ts[i];
-    if (strictly_ascending) return;
-
-    std::vector<uint32_t> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [this](uint32_t a, uint32_t b) { return ts[a] < ts[b]; });
-    Rows out;
-    out.ts.reserve(n);
-    out.columns.reserve(columns.size());
-    for (const Column& column : columns) {
-      out.columns.emplace_back();
-      out.columns.back().field = column.field;
-      out.columns.back().type = column.type;
-      out.columns.back().codec_hint = column.codec_hint;
-    }
-    for (size_t i = 0; i < n;) {
-      size_t j = i + 1;
-      while (j < n && ts[order[j]] == ts[order[i]]) ++j;
-      const size_t row = out.ts.size();
-      out.ts.push_back(ts[order[i]]);
-      for (size_t c = 0; c < columns.size(); ++c) {
-        Column& from = columns[c];
-        for (size_t k = j; k-- > i;) {
-          if (!from.Present(order[k])) continue;
-          if (from.type == FieldType::kString) {
-            out.SetString(out.columns[c], row, std::move(from.strings[order[k]]));
-          } else {
-            out.columns[c].SetBits(row, from.bits[order[k]]);
-          }
-          break;
-        }
-      }
-      i = j;
-    }
-    *this = std::move(out);
-  }
-
-  void Clear() {
-    ts.clear();
-    for (Column& column : columns) column.Clear();
-    string_bytes = 0;
-  }
-
-  size_t MemoryBytes() const {
-    size_t bytes = AllocationBytes(ts.capacity() * sizeof(int64_t)) +
-                   AllocationBytes(columns.capacity() * sizeof(Column));
-    for (const Column& column : columns) {
-      bytes += AllocationBytes(column.bits.capacity() * sizeof(uint64_t)) +
-               AllocationBytes(column.present.capacity() * sizeof(uint64_t)) +
-               AllocationBytes(column.strings.capacity() * sizeof(std::string));
-    }
-    return bytes + string_bytes;
-  }
-};
 
 // A sealed run: its rows' chunks behind a small directory, in one allocation (a run costs its
 // bytes plus this struct; most groups hold one or two runs):
@@ -378,59 +136,6 @@ struct Measurement {
 
 namespace {
 
-std::vector<const std::vector<std::string>*> StringColumns(const Rows& rows) {
-  std::vector<const std::vector<std::string>*> out;
-  for (const Rows::Column& column : rows.columns) {
-    if (column.type == FieldType::kString) out.push_back(&column.strings);
-  }
-  return out;
-}
-
-// Where sorted rows [begin, end) are cut into runs or chunks: at max_chunk_values rows, when the
-// span would exceed max_chunk_span_ns, at partition boundaries, and before a string column would
-// exceed what a chunk may hold. Returns the end of each piece.
-std::vector<size_t> CutPoints(const Rows& rows, size_t begin, size_t end,
-                              const HeadOptions& options) {
-  std::vector<size_t> cuts;
-  if (begin >= end) return cuts;
-  const std::vector<int64_t>& ts = rows.ts;
-  const std::vector<const std::vector<std::string>*> string_columns = StringColumns(rows);
-  std::vector<size_t> string_bytes(string_columns.size(), 0);
-  // Adds the row's strings to the piece's; true when some column would then exceed the limit.
-  auto add_strings = [&](size_t row) {
-    bool overflow = false;
-    for (size_t s = 0; s < string_columns.size(); ++s) {
-      const std::vector<std::string>& column = *string_columns[s];
-      string_bytes[s] += row < column.size() ? column[row].size() : 0;
-      overflow |= string_bytes[s] > c::kMaxStringChunkBytes;
-    }
-    return overflow;
-  };
-  size_t start = begin;
-  // The last timestamp of the piece's partition (its end may be kMaxTime, which it includes).
-  auto partition_last = [&](int64_t t) {
-    const int64_t end = PartitionEnd(PartitionStart(t, options.partition_ns), options.partition_ns);
-    return end == kMaxTime ? kMaxTime : end - 1;
-  };
-  int64_t last = partition_last(ts[begin]);
-  add_strings(begin);
-  for (size_t i = begin + 1; i < end; ++i) {
-    const uint64_t span = static_cast<uint64_t>(ts[i]) - static_cast<uint64_t>(ts[start]);
-    const bool cut = i - start >= options.max_chunk_values ||
-                     span > static_cast<uint64_t>(options.max_chunk_span_ns) || ts[i] > last ||
-                     (!string_columns.empty() && add_strings(i));
-    if (cut) {
-      cuts.push_back(i);
-      start = i;
-      last = partition_last(ts[i]);
-      std::fill(string_bytes.begin(), string_bytes.end(), 0);
-      add_strings(i);
-    }
-  }
-  cuts.push_back(end);
-  return cuts;
-}
-
 // Sorted, merged rows [begin, end) of a sealed run, encoded: one chunk per column with a value
 // there. The first column with a value in every row (if any) carries the timestamps and comes
 // first; other such columns have no timestamps of their own. Without such a column a timestamp
@@ -443,73 +148,6 @@ struct EncodedPiece {
   std::string timestamps;  // Empty when a field carries them.
   std::vector<FieldChunk> fields;
 };
-
-template <typename T>
-std::vector<T> Gather(const Rows::Column& column, const std::vector<size_t>& rows) {
-  std::vector<T> out;
-  out.reserve(rows.size());
-  for (size_t r : rows) {
-    if constexpr (std::is_same_v<T, std::string>) {
-      out.push_back(column.strings[r]);
-    } else if constexpr (std::is_same_v<T, double>) {
-      out.push_back(std::bit_cast<double>(column.bits[r]));
-    } else if constexpr (std::is_same_v<T, uint8_t>) {
-      out.push_back(column.bits[r] != 0);
-    } else {
-      out.push_back(static_cast<T>(column.bits[r]));
-    }
-  }
-  return out;
-}
-
-template <typename T>
-absl::Status EncodeValues(const std::vector<int64_t>& ts, const Rows::Column& column,
-                          const std::vector<size_t>& rows, const c::ChunkEncodeOptions& options,
-                          std::string* out) {
-  const std::vector<T> values = Gather<T>(column, rows);
-  return c::EncodeChunk(ts, absl::MakeConstSpan(values), options, out);
-}
-
-// codec: as ChunkEncodeOptions::value_codec; kNone for the automatic choice.
-absl::Status EncodeColumn(const Rows& all, const Rows::Column& column,
-                          const std::vector<size_t>& rows, bool aligned, c::Codec codec,
-                          std::string* out) {
-  std::vector<int64_t> ts;
-  ts.reserve(rows.size());
-  for (size_t r : rows) ts.push_back(all.ts[r]);
-  c::ChunkEncodeOptions options;
-  options.store_timestamps = !aligned;
-  options.value_codec = codec;
-  switch (column.type) {
-    case FieldType::kFloat:
-      return EncodeValues<double>(ts, column, rows, options, out);
-    case FieldType::kInt:
-      return EncodeValues<int64_t>(ts, column, rows, options, out);
-    case FieldType::kUint:
-      return EncodeValues<uint64_t>(ts, column, rows, options, out);
-    case FieldType::kBool:
-      return EncodeValues<uint8_t>(ts, column, rows, options, out);
-    case FieldType::kString:
-      return EncodeValues<std::string>(ts, column, rows, options, out);
-  }
-  return absl::InternalError("head: unknown field type");
-}
-
-// A timestamp chunk: the timestamps, and bool values that readers ignore, all false as the block
-// format's writers store them (docs/format/block.md); run-length coded, they take a few bytes.
-absl::Status EncodeTimestampChunk(const Rows& rows, size_t begin, size_t end, std::string* out) {
-  const std::vector<uint8_t> zeros(end - begin, 0);
-  return c::EncodeChunk(absl::MakeConstSpan(rows.ts).subspan(begin, end - begin),
-                        absl::MakeConstSpan(zeros), {}, out);
-}
-
-// The rows of [begin, end) where the column has a value.
-void PresentRows(const Rows::Column& column, size_t begin, size_t end, std::vector<size_t>* out) {
-  out->clear();
-  for (size_t r = begin; r < end; ++r) {
-    if (column.Present(r)) out->push_back(r);
-  }
-}
 
 absl::Status EncodePiece(const Rows& rows, size_t begin, size_t end, bool use_codec_hints,
                          EncodedPiece* out) {
@@ -548,28 +186,6 @@ absl::Status EncodePiece(const Rows& rows, size_t begin, size_t end, bool use_co
     out->fields.push_back(std::move(chunk));
   }
   return absl::OkStatus();
-}
-
-// Stores decoded chunk values at the given rows of column.
-absl::Status StoreValues(c::Column values, const std::vector<size_t>& rows, Rows::Column& column,
-                         Rows* owner) {
-  return std::visit(
-      [&](auto& v) -> absl::Status {
-        using T = typename std::decay_t<decltype(v)>::value_type;
-        if (v.size() != rows.size()) return absl::DataLossError("chunk value count");
-        if (!rows.empty()) column.Grow(rows.back() + 1);  // Rows ascend.
-        for (size_t i = 0; i < rows.size(); ++i) {
-          if constexpr (std::is_same_v<T, std::string>) {
-            owner->SetString(column, rows[i], std::move(v[i]));
-          } else if constexpr (std::is_same_v<T, double>) {
-            column.SetBits(rows[i], std::bit_cast<uint64_t>(v[i]));
-          } else {
-            column.SetBits(rows[i], static_cast<uint64_t>(v[i]));
-          }
-        }
-        return absl::OkStatus();
-      },
-      values);
 }
 
 // Decodes a sealed run and appends its rows, which are newer than out's, to out; only the wanted
@@ -673,10 +289,8 @@ absl::StatusOr<SealedRun> EncodeRun(const Rows& rows, size_t begin, size_t end,
 
 using head_internal::CutPoints;
 using head_internal::DecodeRun;
-using head_internal::EncodeColumn;
+using head_internal::EncodeFlushGroup;
 using head_internal::EncodeRun;
-using head_internal::EncodeTimestampChunk;
-using head_internal::PresentRows;
 using head_internal::SealedRun;
 
 // Head ------------------------------------------------------------------------------------------
@@ -750,21 +364,53 @@ absl::Status Head::Apply(const WriteBatch& batch) {
   return absl::OkStatus();
 }
 
+Head::Measurement* Head::FindOrCreateMeasurement(std::string_view name) {
+  auto it = measurements_.find(AbslView(name));
+  if (it == measurements_.end()) {
+    auto measurement = std::make_unique<Measurement>();
+    measurement->name = std::string(name);
+    // The name is stored twice: in the measurement and as the map's key.
+    memory_bytes_ += AllocationBytes(sizeof(Measurement)) + 2 * HeapBytes(measurement->name) + 32;
+    it = measurements_.emplace(measurement->name, std::move(measurement)).first;
+  }
+  return it->second.get();
+}
+
+uint32_t Head::AddField(Measurement& measurement, std::string_view key, FieldType type) {
+  const auto id = static_cast<uint32_t>(measurement.fields.size());
+  measurement.fields.push_back(FieldInfo{std::string(key), type});
+  measurement.field_ids.emplace(std::string(key), id);
+  // The key is stored twice, in fields and field_ids; 32 for the hash table's slot.
+  memory_bytes_ += sizeof(FieldInfo) + 2 * key.size() + 32;
+  return id;
+}
+
+void Head::AddFieldTypes(std::string_view measurement_name, absl::Span<const FieldInfo> fields) {
+  absl::MutexLock lock(&mu_);
+  Measurement* measurement = FindOrCreateMeasurement(measurement_name);
+  for (const FieldInfo& field : fields) {
+    if (!measurement->field_ids.contains(AbslView(field.key))) {
+      AddField(*measurement, field.key, field.type);
+    }
+  }
+}
+
+std::vector<std::pair<std::string, std::vector<FieldInfo>>> Head::FieldTypes() const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<std::pair<std::string, std::vector<FieldInfo>>> out;
+  for (const auto& [name, measurement] : measurements_) {
+    out.emplace_back(name, measurement->fields);
+  }
+  return out;
+}
+
 Head::Group* Head::FindOrCreateGroup(const WriteBatch::Reader& point) {
   if (auto it = groups_.find(AbslView(point.series_key())); it != groups_.end()) {
     return it->second.get();
   }
-  auto m_it = measurements_.find(AbslView(point.measurement()));
-  if (m_it == measurements_.end()) {
-    auto measurement = std::make_unique<Measurement>();
-    measurement->name = std::string(point.measurement());
-    // The name is stored twice: in the measurement and as the map's key.
-    memory_bytes_ += AllocationBytes(sizeof(Measurement)) + 2 * HeapBytes(measurement->name) + 32;
-    m_it = measurements_.emplace(measurement->name, std::move(measurement)).first;
-  }
   auto group = std::make_unique<Group>();
   group->key = std::string(point.series_key());
-  group->measurement = m_it->second.get();
+  group->measurement = FindOrCreateMeasurement(point.measurement());
   Group* raw = group.get();
   groups_.emplace(AbslView(raw->key), std::move(group));
   raw->measurement->groups.push_back(raw);
@@ -783,13 +429,7 @@ void Head::AppendPoint(Group* group, const WriteBatch::Reader& point) {
     const FieldView& field = fields[i];
     const FieldType type = TypeOfView(field);
     std::optional<uint32_t> id = measurement.FindField(field.key, group, i);
-    if (!id) {
-      id = static_cast<uint32_t>(measurement.fields.size());
-      measurement.fields.push_back(FieldInfo{std::string(field.key), type});
-      measurement.field_ids.emplace(std::string(field.key), *id);
-      // The key is stored twice, in fields and field_ids; 32 for the hash table's slot.
-      memory_bytes_ += sizeof(FieldInfo) + 2 * field.key.size() + 32;
-    }
+    if (!id) id = AddField(measurement, field.key, type);
     Rows::Column& column = open.ColumnFor(*id, type, i);
     if (type == FieldType::kString) {
       open.SetString(column, row, std::string(std::get<std::string_view>(field.value)));
@@ -932,7 +572,7 @@ absl::StatusOr<std::vector<SeriesData>> Head::Query(const SeriesSelector& select
   if (selector.measurement.empty()) {
     return absl::InvalidArgumentError("head query: a measurement is required");
   }
-  absl::StatusOr<std::vector<Matcher>> matchers = CompileMatchers(selector.matchers);
+  absl::StatusOr<TagMatchers> matchers = TagMatchers::Compile(selector.matchers);
   if (!matchers.ok()) return matchers.status();
   std::vector<SeriesData> result;
   if (selector.min_time > selector.max_time) return result;
@@ -954,9 +594,7 @@ absl::StatusOr<std::vector<SeriesData>> Head::Query(const SeriesSelector& select
   std::vector<size_t> rows_in_range;
   for (const Group* group : SortedGroups(&measurement)) {
     ParseSeriesKey(group->key, &measurement_name, &tags);
-    absl::StatusOr<bool> match = Matches(*matchers, tags);
-    if (!match.ok()) return match.status();
-    if (!*match) continue;
+    if (!matchers->Matches(tags)) continue;
     Rows rows;
     if (absl::Status s = CollectRows(*group, selector.min_time, selector.max_time, &wanted, &rows);
         !s.ok()) {
@@ -1020,54 +658,12 @@ absl::Status Head::FlushInput(int64_t start, int64_t end,
     const size_t stop = std::upper_bound(rows.ts.begin(), rows.ts.end(), last) - rows.ts.begin();
     if (begin >= stop) continue;
 
-    const std::vector<FieldInfo>& infos = group->measurement->fields;
-    // A field shares the group's timestamp chunks when it has a value at every timestamp of the
-    // range, as the block format has it; otherwise each of its chunks carries its own.
-    std::vector<size_t> order;  // Columns with a value in the range, by key.
-    std::vector<bool> shared(rows.columns.size());
-    std::vector<size_t> present;
-    for (size_t col = 0; col < rows.columns.size(); ++col) {
-      PresentRows(rows.columns[col], begin, stop, &present);
-      if (present.empty()) continue;
-      shared[col] = present.size() == stop - begin;
-      order.push_back(col);
-    }
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return infos[rows.columns[a].field].key < infos[rows.columns[b].field].key;
-    });
-    const bool any_shared =
-        std::any_of(order.begin(), order.end(), [&](size_t col) { return shared[col]; });
-
     FlushGroup out;
     out.series_key = group->key;
-    out.fields.resize(order.size());
-    for (size_t f = 0; f < order.size(); ++f) {
-      out.fields[f].key = infos[rows.columns[order[f]].field].key;
-      out.fields[f].type = rows.columns[order[f]].type;
-    }
-    size_t piece_begin = begin;
-    for (size_t piece_end : CutPoints(rows, begin, stop, options_)) {
-      if (any_shared) {
-        out.timestamp_chunks.emplace_back();
-        if (absl::Status s =
-                EncodeTimestampChunk(rows, piece_begin, piece_end, &out.timestamp_chunks.back());
-            !s.ok()) {
-          return absl::InternalError(absl::StrCat("head: flush encoding failed: ", s.message()));
-        }
-      }
-      for (size_t f = 0; f < order.size(); ++f) {
-        const Rows::Column& column = rows.columns[order[f]];
-        PresentRows(column, piece_begin, piece_end, &present);
-        if (present.empty()) continue;
-        std::string chunk;
-        if (absl::Status s =
-                EncodeColumn(rows, column, present, shared[order[f]], c::Codec::kNone, &chunk);
-            !s.ok()) {
-          return absl::InternalError(absl::StrCat("head: flush encoding failed: ", s.message()));
-        }
-        out.fields[f].chunks.push_back(std::move(chunk));
-      }
-      piece_begin = piece_end;
+    if (absl::Status s =
+            EncodeFlushGroup(rows, begin, stop, group->measurement->fields, options_, &out);
+        !s.ok()) {
+      return s;
     }
     if (absl::Status s = sink(std::move(out)); !s.ok()) return s;
   }
@@ -1077,7 +673,9 @@ absl::Status Head::FlushInput(int64_t start, int64_t end,
 std::vector<std::string> Head::Measurements() const {
   absl::ReaderMutexLock lock(&mu_);
   std::vector<std::string> out;
-  for (const auto& [name, measurement] : measurements_) out.push_back(name);
+  for (const auto& [name, measurement] : measurements_) {
+    if (!measurement->groups.empty()) out.push_back(name);  // Not those only AddFieldTypes made.
+  }
   std::sort(out.begin(), out.end());
   return out;
 }

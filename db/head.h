@@ -41,6 +41,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -50,6 +51,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "edgetsdb/db.h"
 #include "edgetsdb/point.h"
 #include "edgetsdb/write_batch.h"
@@ -141,12 +143,8 @@ class Head {
   // The selected series (selector.database is ignored: a head holds one database), one SeriesData
   // per group and field with at least one point in [min_time, max_time] (inclusive), ordered by
   // series key (canonical, bytewise) then field key. Timestamps ascend, one value per timestamp,
-  // the last written. Tag matchers all must hold; a missing tag compares as ""; regular
-  // expressions are ECMAScript (std::regex) and match anywhere in the value, as InfluxQL's do
-  // (anchor them with ^ and $ for a whole-value match). InvalidArgument for an empty measurement
-  // or a bad regular expression; an unknown measurement or field selects nothing. Caution:
-  // libstdc++'s std::regex backtracks recursively, so a pathological pattern on a long tag value
-  // can exhaust the stack; RE2 would not (libre2-dev is not installed yet).
+  // the last written. Tag matchers as db/tag_matcher.h has them. InvalidArgument for an empty
+  // measurement or a bad regular expression; an unknown measurement or field selects nothing.
   absl::StatusOr<std::vector<SeriesData>> Query(const SeriesSelector& selector) const;
 
   // The partitions that hold at least one point, in time order.
@@ -165,7 +163,14 @@ class Head {
   // smaller). Queries give the same answers before and after.
   void SealOpenRuns();
 
-  // Listings, sorted. Empty for an unknown measurement.
+  // Registers field types known from elsewhere (the blocks, a previous head), so that Apply
+  // refuses a conflicting type as it would within this head. A key already known keeps its type.
+  void AddFieldTypes(std::string_view measurement, absl::Span<const FieldInfo> fields);
+  // Every measurement's field types, those added by AddFieldTypes included.
+  std::vector<std::pair<std::string, std::vector<FieldInfo>>> FieldTypes() const;
+
+  // Listings, sorted. Empty for an unknown measurement. Measurements lists those with points;
+  // FieldKeys includes the types AddFieldTypes registered.
   std::vector<std::string> Measurements() const;
   std::vector<std::string> TagKeys(std::string_view measurement) const;
   std::vector<std::string> TagValues(std::string_view measurement, std::string_view key) const;
@@ -186,6 +191,9 @@ class Head {
   using Measurement = head_internal::Measurement;
   using Rows = head_internal::Rows;
 
+  Measurement* FindOrCreateMeasurement(std::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint32_t AddField(Measurement& measurement, std::string_view key, FieldType type)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Group* FindOrCreateGroup(const WriteBatch::Reader& point) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AppendPoint(Group* group, const WriteBatch::Reader& point)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

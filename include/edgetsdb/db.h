@@ -44,8 +44,9 @@ struct TagMatcher {
   enum class Op : uint8_t { kEqual, kNotEqual, kRegexMatch, kRegexNoMatch };
   std::string key;
   Op op = Op::kEqual;
-  // A literal for kEqual/kNotEqual, an RE2-like ECMAScript regular expression otherwise. As in
-  // InfluxQL, a missing tag compares as the empty string.
+  // A literal for kEqual/kNotEqual, otherwise an RE2 regular expression (the syntax of InfluxQL's
+  // Go regexps) that matches anywhere in the value. As in InfluxQL, a missing tag compares as the
+  // empty string.
   std::string value;
 };
 
