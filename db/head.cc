@@ -727,6 +727,16 @@ std::vector<FieldInfo> Head::FieldKeys(std::string_view measurement) const {
   return out;
 }
 
+std::vector<std::string> Head::SeriesKeys(std::string_view measurement) const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<std::string> out;
+  auto it = measurements_.find(AbslView(measurement));
+  if (it == measurements_.end()) return out;
+  for (const Group* group : it->second->groups) out.push_back(group->key);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 uint64_t Head::MemoryBytes() const {
   absl::ReaderMutexLock lock(&mu_);
   return memory_bytes_;

@@ -175,6 +175,8 @@ class Head {
   std::vector<std::string> TagKeys(std::string_view measurement) const;
   std::vector<std::string> TagValues(std::string_view measurement, std::string_view key) const;
   std::vector<FieldInfo> FieldKeys(std::string_view measurement) const;
+  // Canonical series keys of the measurement's groups, sorted.
+  std::vector<std::string> SeriesKeys(std::string_view measurement) const;
 
   // Approximate bytes of memory the head holds (capacities of its buffers, encoded chunks, keys,
   // and a fixed estimate per group for the hash table and bookkeeping), for the head's budget.

@@ -108,11 +108,20 @@ struct DbStats {
   uint64_t wal_syncs = 0;
   uint64_t wal_bytes = 0;
   uint64_t block_bytes = 0;
-  uint64_t head_bytes = 0;
-  uint64_t series = 0;
+  uint64_t blocks = 0;
+  uint64_t head_bytes = 0;  // Memory of the heads (the one taking writes and one being flushed).
+  uint64_t series = 0;      // In the heads.
+  uint64_t flushes = 0;
   uint64_t compactions = 0;
+  uint64_t blocks_deleted_by_retention = 0;
+  uint64_t blocks_deleted_by_budget = 0;
+  uint64_t writes_refused_for_space = 0;  // ResourceExhausted answers.
+  // Window aggregates: block chunks answered from their summaries, and chunks decoded.
+  uint64_t chunks_from_summaries = 0;
+  uint64_t chunks_decoded_for_windows = 0;
   uint64_t torn_tail_bytes_truncated = 0;  // At the last open.
-  uint64_t damaged_files = 0;
+  uint64_t damaged_files = 0;              // Found at open: log damage and quarantined blocks.
+  std::vector<std::string> damage;         // What was found, naming files (at most 100).
 };
 
 // What a database holds on disk, per partition (a block's time range), for `edgetsdb inspect`

@@ -4,6 +4,7 @@
 #define EDGETSDB_INCLUDE_EDGETSDB_OPTIONS_H_
 
 #include <cstdint>
+#include <vector>
 
 namespace edgetsdb {
 
@@ -34,6 +35,12 @@ struct Options {
   // Blocks cover this much time each (a partition); compaction merges aged partitions into longer
   // ones (see compaction_levels_ns) so slow series still get long chunks.
   int64_t partition_duration_ns = 2LL * 3600 * 1'000'000'000;
+  // Compaction merges the blocks of a window of each of these widths into one block once the
+  // window has ended (by one partition), recompressed with Zstandard. Ascending, each a multiple
+  // of the one before and of partition_duration_ns. Levels wider than half a database's
+  // retention are skipped for it.
+  std::vector<int64_t> compaction_levels_ns = {24LL * 3600 * 1'000'000'000,
+                                               7LL * 24 * 3600 * 1'000'000'000};
 
   // The head cuts a chunk when it holds this many values or spans this much time.
   uint32_t max_chunk_values = 1024;
@@ -46,10 +53,13 @@ struct Options {
   // stays under this many bytes: the oldest partitions are deleted first, and writes are refused
   // with ResourceExhausted when that is not enough. 0 = no budget.
   uint64_t max_disk_bytes = 0;
-  // Writes are refused (ResourceExhausted) while the file system has less than this free.
+  // Writes are refused (ResourceExhausted) while the file system has less than this free, and the
+  // oldest partitions are deleted to keep it free. Keep it above max_head_bytes: a flush needs
+  // that much room to write its blocks before the log shrinks.
   uint64_t min_free_bytes = 64ull << 20;
 
-  // The head (uncompressed recent data) is flushed early rather than grow past this.
+  // The head (recent data in memory) is flushed to blocks once it reaches half of this; writes
+  // wait for that flush rather than let it grow past this.
   uint64_t max_head_bytes = 32ull << 20;
 
   // Write-ahead log segments roll at this size.
