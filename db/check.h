@@ -7,7 +7,8 @@
 //   writes (a write batch must decode, a catalog change must parse); a torn tail in the highest
 //   segment is reported as such, not as damage (docs/format/wal.md), and a gap in the numbering
 //   is damage;
-// - every database.meta (and that it names its own directory);
+// - every database.meta (and that it names its own directory; a missing one is what a crash
+//   during a database's creation leaves, and is not damage);
 // - every block, whole (VerifyBlock: index, frames, every chunk's CRC and streams);
 // - quarantine/ and *.tmp files are listed, not read: the engine already set the first aside and
 //   removes the second at its next open.
@@ -33,8 +34,8 @@ enum class CheckedFileState : uint8_t {
   // The highest WAL segment ends in the remains of a write cut short by a crash: never
   // acknowledged, so not damage; the next open truncates it.
   kTornTail,
-  // Checksum mismatch, undecodable content, a missing WAL segment, a database.meta that is
-  // missing or names another database.
+  // Checksum mismatch, undecodable content, a missing WAL segment, a database.meta that names
+  // another database.
   kDamaged,
   // Written by a newer edgetsdb (a format version this one does not know): not verified.
   kUnsupported,
