@@ -1,7 +1,7 @@
 // `edgetsdb import`: line protocol from a file or standard input into a data directory, streamed
 // in chunks of whole lines. Each chunk is parsed into one write batch and written without a sync
-// (Durability::kNone: a bulk load is not acknowledged line by line); at the end one synced write
-// makes the whole log durable, and the head is flushed to blocks.
+// (Durability::kNone: a bulk load is not acknowledged line by line); at the end the head is
+// flushed to blocks, which makes everything durable.
 //
 // Bad lines are InfluxDB's partial write: reported and skipped, the rest written. A batch is all
 // or nothing in the engine, so when it refuses a batch for its points (a field type conflict,
@@ -60,19 +60,6 @@ class Importer {
     return absl::OkStatus();
   }
 
-  // Makes every point written so far durable.
-  absl::Status Sync() {
-    if (!unsynced_) return absl::OkStatus();
-    // Db has no Sync(): a synced write syncs the whole log, with every unsynced record before it.
-    // Writing the last accepted line again changes nothing (same series, timestamp and values:
-    // last write wins).
-    batch_.Clear();
-    ParseLineProtocol(last_accepted_line_, precision_, now_ns_, &batch_);
-    if (absl::Status s = db_->Write(database_, batch_, Durability::kSync); !s.ok()) return s;
-    unsynced_ = false;
-    return absl::OkStatus();
-  }
-
   uint64_t points() const { return points_; }
   uint64_t values() const { return values_; }
   uint64_t rejected_lines() const { return rejected_lines_; }
@@ -106,7 +93,7 @@ class Importer {
     if (batch_.empty()) return absl::OkStatus();
     const absl::Status written = db_->Write(database_, batch_, Durability::kNone);
     if (written.ok()) {
-      Accept(batch_, LastPointLine(chunk.text));
+      Accept(batch_);
       return absl::OkStatus();
     }
     if (!RefusesPoints(written)) return written;
@@ -125,7 +112,7 @@ class Importer {
       if (ParseLineProtocol(line, precision_, now_ns_, &batch_).points == 0) continue;
       const absl::Status written = db_->Write(database_, batch_, Durability::kNone);
       if (written.ok()) {
-        Accept(batch_, line);
+        Accept(batch_);
       } else if (RefusesPoints(written)) {
         Reject(line_number, std::string(written.message()));
       } else {
@@ -141,26 +128,9 @@ class Importer {
     return absl::IsInvalidArgument(status) || absl::IsOutOfRange(status);
   }
 
-  // The last line of text that parses into a point: the last point of text's batch.
-  std::string_view LastPointLine(std::string_view text) {
-    WriteBatch scratch;
-    while (!text.empty()) {
-      std::string_view body = text;
-      if (body.back() == '\n') body.remove_suffix(1);
-      const size_t newline = body.rfind('\n');
-      const size_t start = newline == body.npos ? 0 : newline + 1;
-      const std::string_view line = text.substr(start);
-      if (ParseLineProtocol(line, precision_, now_ns_, &scratch).points > 0) return line;
-      text = text.substr(0, start);
-    }
-    return {};
-  }
-
-  void Accept(const WriteBatch& batch, std::string_view last_line) {
+  void Accept(const WriteBatch& batch) {
     points_ += batch.point_count();
     values_ += batch.value_count();
-    last_accepted_line_.assign(last_line);
-    unsynced_ = true;
   }
 
   void Reject(size_t line, std::string_view reason) {
@@ -192,8 +162,6 @@ class Importer {
 
   WriteBatch batch_;
   std::vector<Rejection> rejected_;  // Of the current chunk.
-  std::string last_accepted_line_;
-  bool unsynced_ = false;
   uint64_t points_ = 0;
   uint64_t values_ = 0;
   uint64_t rejected_lines_ = 0;
@@ -259,17 +227,9 @@ int RunImport(const CommandArgs& args, std::ostream& out, std::ostream& err) {
     failure = absl::DataLossError(absl::StrCat("error reading ", input_path, " after line ",
                                                chunk.first_line + chunk.lines - 1));
   }
-  // After a failed write the engine may refuse more; closing the Db syncs what it can.
-  if (failure.ok()) failure = importer.Sync();
-  if (failure.ok()) {
-    const absl::Status flush = (*db)->Flush();
-    if (!absl::IsUnimplemented(flush)) {
-      failure = flush;
-    } else if (importer.points() > 0) {
-      err << "edgetsdb import: the points are durable in the write-ahead log, not yet in blocks: "
-          << flush.message() << "\n";
-    }
-  }
+  // Flush writes everything to blocks and syncs it: the import is durable when it returns OK. After
+  // a failed write the engine may refuse more; closing the Db syncs what the log holds.
+  if (failure.ok()) failure = (*db)->Flush();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
