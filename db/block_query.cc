@@ -17,8 +17,8 @@ absl::Status Damaged(const BlockReader& block, const absl::Status& cause) {
   return absl::DataLossError(absl::StrCat(block.path(), ": ", cause.message()));
 }
 
-// Decodes one chunk; timestamps from ts_chunk when the field shares them.
-absl::Status DecodeChunk(const BlockReader& block, const ChunkRef& ref, const ChunkRef* ts_ref,
+// Decodes one chunk's values, and its timestamps unless the field shares its group's.
+absl::Status DecodeChunk(const BlockReader& block, const ChunkRef& ref, bool own_timestamps,
                          std::vector<int64_t>* timestamps, c::Column* values) {
   absl::StatusOr<std::string> bytes = block.ReadChunk(ref);
   if (!bytes.ok()) return bytes.status();
@@ -27,22 +27,24 @@ absl::Status DecodeChunk(const BlockReader& block, const ChunkRef& ref, const Ch
   absl::StatusOr<c::Column> decoded = c::DecodeChunkValues(*chunk);
   if (!decoded.ok()) return Damaged(block, decoded.status());
   *values = *std::move(decoded);
-  if (ts_ref == nullptr) {
+  if (own_timestamps) {
+    timestamps->clear();
     if (absl::Status s = c::DecodeChunkTimestamps(*chunk, timestamps); !s.ok()) {
       return Damaged(block, s);
     }
-  } else {
-    absl::StatusOr<std::string> ts_bytes = block.ReadChunk(*ts_ref);
-    if (!ts_bytes.ok()) return ts_bytes.status();
-    absl::StatusOr<c::ParsedChunk> ts_chunk = c::ParseChunk(*ts_bytes);
-    if (!ts_chunk.ok()) return Damaged(block, ts_chunk.status());
-    if (absl::Status s = c::DecodeChunkTimestamps(*ts_chunk, timestamps); !s.ok()) {
-      return Damaged(block, s);
-    }
   }
-  const size_t n = std::visit([](const auto& v) { return v.size(); }, *values);
-  if (timestamps->size() != n) {
-    return Damaged(block, absl::DataLossError("chunk value and timestamp counts differ"));
+  return absl::OkStatus();
+}
+
+absl::Status DecodeTimestampChunk(const BlockReader& block, const ChunkRef& ref,
+                                  std::vector<int64_t>* timestamps) {
+  absl::StatusOr<std::string> bytes = block.ReadChunk(ref);
+  if (!bytes.ok()) return bytes.status();
+  absl::StatusOr<c::ParsedChunk> chunk = c::ParseChunk(*bytes);
+  if (!chunk.ok()) return Damaged(block, chunk.status());
+  timestamps->clear();
+  if (absl::Status s = c::DecodeChunkTimestamps(*chunk, timestamps); !s.ok()) {
+    return Damaged(block, s);
   }
   return absl::OkStatus();
 }
@@ -139,30 +141,48 @@ ValueColumn EmptyColumn(FieldType type) {
 
 absl::Status ReadFieldRange(const BlockReader& block, const BlockGroup& group,
                             const BlockField& field, int64_t lo, int64_t hi,
-                            std::vector<int64_t>* timestamps, ValueColumn* values) {
-  std::vector<int64_t> chunk_ts;
+                            std::vector<int64_t>* timestamps, ValueColumn* values,
+                            SharedTimestamps* shared) {
+  SharedTimestamps local;
+  if (shared == nullptr) shared = &local;
+  std::vector<int64_t> own_ts;
   c::Column chunk_values;
   for (size_t i = 0; i < field.chunks.size(); ++i) {
     const ChunkRef& ref = field.chunks[i];
     if (ref.last_time < lo || ref.first_time > hi) continue;
-    const ChunkRef* ts_ref = nullptr;
+    const std::vector<int64_t>* chunk_ts = &own_ts;
     if (field.shared_timestamps) {
       if (i >= group.timestamp_chunks.size()) {
         return Damaged(block, absl::DataLossError("shared field without its timestamp chunk"));
       }
-      ts_ref = &group.timestamp_chunks[i];
+      if (shared->size() < group.timestamp_chunks.size()) {
+        shared->resize(group.timestamp_chunks.size());
+      }
+      // A decoded chunk is never empty, so empty means not decoded yet.
+      if ((*shared)[i].empty()) {
+        if (absl::Status s = DecodeTimestampChunk(block, group.timestamp_chunks[i], &(*shared)[i]);
+            !s.ok()) {
+          return s;
+        }
+      }
+      chunk_ts = &(*shared)[i];
     }
-    chunk_ts.clear();
-    if (absl::Status s = DecodeChunk(block, ref, ts_ref, &chunk_ts, &chunk_values); !s.ok()) {
+    if (absl::Status s = DecodeChunk(block, ref, !field.shared_timestamps, &own_ts, &chunk_values);
+        !s.ok()) {
       return s;
     }
     if (chunk_values.index() != values->index()) {
       return Damaged(block, absl::DataLossError("chunk type differs from its field's"));
     }
-    const size_t begin = std::lower_bound(chunk_ts.begin(), chunk_ts.end(), lo) - chunk_ts.begin();
-    const size_t end = std::upper_bound(chunk_ts.begin(), chunk_ts.end(), hi) - chunk_ts.begin();
+    const size_t n = std::visit([](const auto& v) { return v.size(); }, chunk_values);
+    if (chunk_ts->size() != n) {
+      return Damaged(block, absl::DataLossError("chunk value and timestamp counts differ"));
+    }
+    const size_t begin =
+        std::lower_bound(chunk_ts->begin(), chunk_ts->end(), lo) - chunk_ts->begin();
+    const size_t end = std::upper_bound(chunk_ts->begin(), chunk_ts->end(), hi) - chunk_ts->begin();
     if (begin >= end) continue;
-    timestamps->insert(timestamps->end(), chunk_ts.begin() + begin, chunk_ts.begin() + end);
+    timestamps->insert(timestamps->end(), chunk_ts->begin() + begin, chunk_ts->begin() + end);
     std::visit(
         [&](auto& from) {
           using V = std::decay_t<decltype(from)>;
@@ -183,6 +203,7 @@ absl::Status QueryBlock(const BlockReader& block, const SeriesSelector& selector
   for (uint32_t id : block.GroupsOf(selector.measurement)) {
     if (!matchers.empty() && !matchers.Matches(block.tags(id))) continue;
     const BlockGroup group = block.group(id);
+    SharedTimestamps shared;                        // Decoded once for all the group's fields.
     for (const BlockField& field : group.fields) {  // Sorted by key.
       if (!selector.fields.empty() && std::find(selector.fields.begin(), selector.fields.end(),
                                                 field.key) == selector.fields.end()) {

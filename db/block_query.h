@@ -40,11 +40,17 @@ std::vector<KeyedSeries> WithKeys(std::vector<SeriesData> series);
 // An empty column of the type's alternative.
 ValueColumn EmptyColumn(FieldType type);
 
+// A group's timestamp chunks as decoded so far (by chunk index; empty: not yet), shared by the
+// calls for its fields.
+using SharedTimestamps = std::vector<std::vector<int64_t>>;
+
 // Appends the field's points with timestamps in [lo, hi] to *timestamps and *values (of the
-// field's type). DataLoss naming the block for a damaged chunk.
+// field's type). DataLoss naming the block for a damaged chunk. shared may be null; pass the same
+// one for the fields of one group so that its timestamp chunks are decoded once.
 absl::Status ReadFieldRange(const BlockReader& block, const BlockGroup& group,
                             const BlockField& field, int64_t lo, int64_t hi,
-                            std::vector<int64_t>* timestamps, ValueColumn* values);
+                            std::vector<int64_t>* timestamps, ValueColumn* values,
+                            SharedTimestamps* shared = nullptr);
 
 // Appends the selected series of the block (as Db::Query selects them), in key and field order.
 absl::Status QueryBlock(const BlockReader& block, const SeriesSelector& selector,

@@ -440,30 +440,40 @@ TEST(DbBlocksTest, AFullFileSystemRefusesWritesBeforeItIsFullAndResumesWithoutAR
   EXPECT_EQ(TemperatureValues(*db), acknowledged);
 }
 
+WriteBatch FleetRound(int round, int devices) {
+  WriteBatch batch;
+  for (int d = 0; d < devices; ++d) {
+    const std::string id = absl::StrCat("d", d);
+    const TagView tags[] = {{"device", id}};
+    const FieldView fields[] = {{"temperature", round + d * 0.25}};
+    EXPECT_TRUE(batch.Add("env", tags, fields, kStart + round * 10 * kSecond).ok());
+  }
+  return batch;
+}
+
 TEST(DbBlocksTest, TheHeadIsFlushedBeforeItOutgrowsItsMemoryBudget) {
+  constexpr int kDevices = 500;
+  uint64_t one_batch = 0;  // What one batch costs an empty head, its new groups included.
+  {
+    FaultInjectionEnv env;
+    auto db = OpenDb(&env, Durability::kNone);
+    ASSERT_TRUE(db->Write("edge", FleetRound(0, kDevices)).ok());
+    one_batch = db->GetStats().head_bytes;
+  }
   FaultInjectionEnv env;
   Options options;
   options.max_head_bytes = 256 * 1024;
   options.durability = Durability::kNone;
   auto db = OpenWith(&env, options);
   uint64_t peak = 0;
-  uint64_t one_batch = 0;  // What a batch costs a head that starts empty (its groups included).
   for (int round = 0; round < 100; ++round) {
-    WriteBatch batch;
-    for (int d = 0; d < 500; ++d) {
-      const std::string id = absl::StrCat("d", d);
-      const TagView tags[] = {{"device", id}};
-      const FieldView fields[] = {{"temperature", round + d * 0.25}};
-      ASSERT_TRUE(batch.Add("env", tags, fields, kStart + round * 10 * kSecond).ok());
-    }
-    ASSERT_TRUE(db->Write("edge", batch).ok());
+    ASSERT_TRUE(db->Write("edge", FleetRound(round, kDevices)).ok());
     peak = std::max(peak, db->GetStats().head_bytes);
-    if (round == 0) one_batch = peak;
   }
   const DbStats stats = db->GetStats();
   EXPECT_GT(stats.flushes, 0u);
   EXPECT_LE(peak, options.max_head_bytes + one_batch) << "at most one batch over the budget";
-  EXPECT_EQ(TemperatureValues(*db).size(), 100u * 500);
+  EXPECT_EQ(TemperatureValues(*db).size(), 100u * kDevices);
 }
 
 TEST(DbBlocksTest, WindowAggregatesUseChunkSummariesAndMatchTheRawPoints) {
