@@ -42,6 +42,13 @@ inline int64_t PartitionStart(int64_t t, int64_t width) {
 }
 
 inline int64_t PartitionEnd(int64_t start, int64_t width) {
+  if (start == kMinTime) {
+    // Clamped (unless kMinTime is aligned): it ends where the aligned partition holding kMinTime
+    // does, where PartitionStart begins the next one. Cannot overflow: kMinTime + width < 0.
+    int64_t r = start % width;
+    if (r < 0) r += width;
+    return start + (width - r);
+  }
   if (start > kMaxTime - width) return kMaxTime;
   return start + width;
 }

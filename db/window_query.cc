@@ -242,6 +242,12 @@ absl::StatusOr<std::vector<WindowSeries>> QueryWindowsOver(
       it->second.tags = std::move(tags);
       it->second.field = std::string(field);
       it->second.type = type;
+    } else if (it->second.type != type) {
+      // Sources come oldest first: a newer type replaces what older sources held, as
+      // MergeSources has it for raw queries.
+      it->second.type = type;
+      it->second.chunks.clear();
+      it->second.newer.clear();
     }
     return it->second;
   };

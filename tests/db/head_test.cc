@@ -29,6 +29,7 @@
 #include "compression/coding.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/blocks.h"
 #include "tests/support/points.h"
 
 namespace edgetsdb {
@@ -46,10 +47,18 @@ constexpr int64_t kHour = 60 * kMinute;
 constexpr int64_t kT0 = 1'700'000'000LL * kSecond / (2 * kHour) * (2 * kHour) + 10 * kMinute;
 
 using testing::AddPoint;
+using testing::BatchSeriesKey;
+using testing::DecodeFlushedField;
+using testing::DecodeTimestamps;
 using testing::Fields;
+using testing::ParseWholeChunk;
 using testing::Point;
+using testing::PointsOf;
+using testing::SameTimedValues;
 using testing::SameValue;
+using testing::SharesTimestamps;
 using testing::Tags;
+using testing::TimedValues;
 
 absl::Status Write(Head& head, const std::vector<Point>& points) {
   WriteBatch batch;
@@ -57,14 +66,6 @@ absl::Status Write(Head& head, const std::vector<Point>& points) {
     if (absl::Status s = AddPoint(&batch, p); !s.ok()) return s;
   }
   return head.Apply(batch);
-}
-
-std::string SeriesKey(const std::string& measurement, const Tags& tags) {
-  WriteBatch batch;
-  EXPECT_TRUE(AddPoint(&batch, {measurement, tags, {{"f", 1.0}}, 0}).ok());
-  WriteBatch::Reader r(batch);
-  EXPECT_TRUE(r.Next());
-  return std::string(r.series_key());
 }
 
 SeriesSelector Selector(std::string measurement, std::vector<TagMatcher> matchers = {},
@@ -89,35 +90,6 @@ std::vector<SeriesData> QueryAll(const Head& head, const std::string& measuremen
   return Query(head, Selector(measurement));
 }
 
-// Value i of a column, as a FieldValue (bools as bool).
-FieldValue ValueAt(const ValueColumn& column, size_t i) {
-  return std::visit(
-      [i](const auto& v) -> FieldValue {
-        using T = typename std::decay_t<decltype(v)>::value_type;
-        if constexpr (std::is_same_v<T, uint8_t>) {
-          return v[i] != 0;
-        } else {
-          return v[i];
-        }
-      },
-      column);
-}
-
-size_t ColumnSize(const ValueColumn& column) {
-  return std::visit([](const auto& v) { return v.size(); }, column);
-}
-
-using TimedValues = std::vector<std::pair<int64_t, FieldValue>>;
-
-TimedValues Points(const SeriesData& series) {
-  TimedValues out;
-  EXPECT_EQ(series.timestamps.size(), ColumnSize(series.values));
-  for (size_t i = 0; i < series.timestamps.size(); ++i) {
-    out.emplace_back(series.timestamps[i], ValueAt(series.values, i));
-  }
-  return out;
-}
-
 std::vector<double> Floats(const SeriesData& series) {
   return std::get<std::vector<double>>(series.values);
 }
@@ -131,73 +103,6 @@ std::vector<FlushGroup> Flush(const Head& head, int64_t start, int64_t end) {
   });
   EXPECT_TRUE(s.ok()) << s;
   return groups;
-}
-
-c::ParsedChunk Parse(const std::string& chunk) {
-  absl::StatusOr<c::ParsedChunk> parsed = c::ParseChunk(chunk);
-  EXPECT_TRUE(parsed.ok()) << parsed.status();
-  EXPECT_EQ(parsed->encoded_size, chunk.size());
-  return *parsed;
-}
-
-std::vector<int64_t> DecodeTimestamps(const std::string& chunk) {
-  std::vector<int64_t> ts;
-  const absl::Status s = c::DecodeChunkTimestamps(Parse(chunk), &ts);
-  EXPECT_TRUE(s.ok()) << s;
-  return ts;
-}
-
-// Whether the field shares its group's timestamp chunks (its first chunk has no timestamps).
-bool Shared(const FlushField& field) {
-  return Parse(field.chunks.at(0)).timestamp_codec == c::Codec::kNone;
-}
-
-// Decodes one flushed field back to its points, checking the block format's rule: either every
-// chunk lines up with the timestamp chunk of the same index, or every chunk has its timestamps.
-TimedValues DecodeField(const FlushGroup& group, const FlushField& field) {
-  TimedValues out;
-  const bool shared = Shared(field);
-  if (shared) {
-    EXPECT_EQ(field.chunks.size(), group.timestamp_chunks.size()) << field.key;
-  }
-  for (size_t k = 0; k < field.chunks.size(); ++k) {
-    const c::ParsedChunk parsed = Parse(field.chunks[k]);
-    std::vector<int64_t> ts;
-    if (shared) {
-      EXPECT_EQ(parsed.timestamp_codec, c::Codec::kNone) << field.key;
-      ts = DecodeTimestamps(group.timestamp_chunks.at(k));
-      EXPECT_EQ(parsed.summary.count, ts.size());
-      EXPECT_EQ(parsed.summary.first_time, ts.front());
-      EXPECT_EQ(parsed.summary.last_time, ts.back());
-    } else {
-      EXPECT_NE(parsed.timestamp_codec, c::Codec::kNone) << field.key;
-      ts = DecodeTimestamps(field.chunks[k]);
-    }
-    absl::StatusOr<c::Column> values = c::DecodeChunkValues(parsed);
-    EXPECT_TRUE(values.ok()) << values.status();
-    EXPECT_EQ(static_cast<FieldType>(values->index()), field.type);
-    ValueColumn column = std::visit([](auto& v) -> ValueColumn { return std::move(v); }, *values);
-    EXPECT_EQ(ColumnSize(column), ts.size());
-    for (size_t i = 0; i < ts.size(); ++i) {
-      if (!out.empty()) {
-        EXPECT_LT(out.back().first, ts[i]) << "chunks overlap or are out of order";
-      }
-      out.emplace_back(ts[i], ValueAt(column, i));
-    }
-  }
-  return out;
-}
-
-::testing::AssertionResult SameTimedValues(const TimedValues& a, const TimedValues& b) {
-  if (a.size() != b.size()) {
-    return ::testing::AssertionFailure() << "sizes " << a.size() << " and " << b.size();
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].first != b[i].first || !SameValue(a[i].second, b[i].second)) {
-      return ::testing::AssertionFailure() << "differ at " << i << " (time " << a[i].first << ")";
-    }
-  }
-  return ::testing::AssertionSuccess();
 }
 
 // Aligned and sparse fields -------------------------------------------------------------------
@@ -226,9 +131,9 @@ TEST(HeadTest, FieldsWrittenTogetherShareOneTimestampColumn) {
   ASSERT_EQ(groups[0].fields.size(), 2u);
   for (const FlushField& field : groups[0].fields) {
     ASSERT_EQ(field.chunks.size(), 1u);
-    EXPECT_TRUE(Shared(field)) << field.key;
+    EXPECT_TRUE(SharesTimestamps(field)) << field.key;
   }
-  EXPECT_TRUE(SameTimedValues(DecodeField(groups[0], groups[0].fields[1]),
+  EXPECT_TRUE(SameTimedValues(DecodeFlushedField(groups[0], groups[0].fields[1]),
                               {{kT0, 21.5}, {kT0 + 10, 21.6}, {kT0 + 20, 21.7}}));
 }
 
@@ -253,9 +158,9 @@ TEST(HeadTest, SparseFieldsCarryTheirOwnTimestamps) {
   const FlushField& error = groups[0].fields[0];
   ASSERT_EQ(error.key, "error");
   ASSERT_EQ(error.chunks.size(), 1u);
-  EXPECT_FALSE(Shared(error));
-  EXPECT_TRUE(SameTimedValues(DecodeField(groups[0], error), {{kT0 + 1, int64_t{7}}}));
-  EXPECT_TRUE(Shared(groups[0].fields[1]));
+  EXPECT_FALSE(SharesTimestamps(error));
+  EXPECT_TRUE(SameTimedValues(DecodeFlushedField(groups[0], error), {{kT0 + 1, int64_t{7}}}));
+  EXPECT_TRUE(SharesTimestamps(groups[0].fields[1]));
 }
 
 // The block format decides per field and block: a field missing from one row of the range gives
@@ -282,18 +187,19 @@ TEST(HeadTest, AFieldSharesTimestampsOnlyIfPresentThroughoutTheFlushedRange) {
   ASSERT_EQ(groups.size(), 2u);
   const FlushGroup& dev = groups[0];  // "dev" < "rare".
   ASSERT_EQ(dev.fields.size(), 2u);
-  EXPECT_EQ(dev.timestamp_chunks.size(), 3u);  // 4 + 4 + 2 rows.
-  EXPECT_TRUE(Shared(dev.fields[0]));          // always
-  EXPECT_FALSE(Shared(dev.fields[1]));         // mostly
-  EXPECT_EQ(DecodeField(dev, dev.fields[1]).size(), 9u);
+  EXPECT_EQ(dev.timestamp_chunks.size(), 3u);     // 4 + 4 + 2 rows.
+  EXPECT_TRUE(SharesTimestamps(dev.fields[0]));   // always
+  EXPECT_FALSE(SharesTimestamps(dev.fields[1]));  // mostly
+  EXPECT_EQ(DecodeFlushedField(dev, dev.fields[1]).size(), 9u);
   // In rare, every row has x, y or z, but in [kT0, kT0 + 10) only x is in every row.
-  EXPECT_TRUE(Shared(groups[1].fields[0]));
+  EXPECT_TRUE(SharesTimestamps(groups[1].fields[0]));
 
   groups = Flush(head, kT0, kT0 + 101);
   ASSERT_EQ(groups.size(), 2u);
-  for (const FlushField& field : groups[1].fields) EXPECT_FALSE(Shared(field)) << field.key;
+  for (const FlushField& field : groups[1].fields)
+    EXPECT_FALSE(SharesTimestamps(field)) << field.key;
   EXPECT_TRUE(groups[1].timestamp_chunks.empty());
-  EXPECT_EQ(DecodeField(groups[1], groups[1].fields[0]).size(), 10u);
+  EXPECT_EQ(DecodeFlushedField(groups[1], groups[1].fields[0]).size(), 10u);
 }
 
 // Order and last write wins -------------------------------------------------------------------
@@ -441,12 +347,12 @@ TEST(HeadTest, RunsAndChunksAreCutByCount) {
   ASSERT_EQ(groups.size(), 1u);
   std::vector<uint32_t> counts;
   for (const std::string& chunk : groups[0].timestamp_chunks) {
-    counts.push_back(Parse(chunk).summary.count);
+    counts.push_back(ParseWholeChunk(chunk).summary.count);
   }
   EXPECT_THAT(counts, ElementsAre(100, 100, 50));
   ASSERT_EQ(groups[0].fields.size(), 1u);
   EXPECT_EQ(groups[0].fields[0].chunks.size(), 3u);
-  EXPECT_TRUE(Shared(groups[0].fields[0]));
+  EXPECT_TRUE(SharesTimestamps(groups[0].fields[0]));
 }
 
 TEST(HeadTest, RunsAndChunksAreCutBySpan) {
@@ -464,7 +370,7 @@ TEST(HeadTest, RunsAndChunksAreCutBySpan) {
   ASSERT_EQ(groups.size(), 1u);
   std::vector<std::pair<int64_t, int64_t>> spans;
   for (const std::string& chunk : groups[0].timestamp_chunks) {
-    const c::ParsedChunk parsed = Parse(chunk);
+    const c::ParsedChunk parsed = ParseWholeChunk(chunk);
     spans.emplace_back((parsed.summary.first_time - kT0) / kMinute,
                        (parsed.summary.last_time - kT0) / kMinute);
   }
@@ -585,8 +491,8 @@ TEST_F(HeadSelectionTest, ByFieldAndInSeriesKeyOrder) {
 
   const std::vector<SeriesData> all = QueryAll(head_, "cpu");
   for (size_t i = 1; i < all.size(); ++i) {
-    const std::string a = SeriesKey(all[i - 1].measurement, all[i - 1].tags);
-    const std::string b = SeriesKey(all[i].measurement, all[i].tags);
+    const std::string a = BatchSeriesKey(all[i - 1].measurement, all[i - 1].tags);
+    const std::string b = BatchSeriesKey(all[i].measurement, all[i].tags);
     EXPECT_TRUE(a < b || (a == b && all[i - 1].field < all[i].field)) << i;
   }
   EXPECT_EQ(all[0].tags, Tags{});  // The shortest key.
@@ -816,7 +722,7 @@ TEST(HeadTest, FlushInputDecodesBackToTheSamePointsAsQueries) {
     }
     ASSERT_TRUE(Write(head, batch).ok());
     for (const Point& point : batch) {
-      const std::string key = SeriesKey(point.measurement, point.tags);
+      const std::string key = BatchSeriesKey(point.measurement, point.tags);
       for (const auto& [f, v] : point.fields) model[{key, f, point.timestamp}] = v;
     }
   }
@@ -832,7 +738,7 @@ TEST(HeadTest, FlushInputDecodesBackToTheSamePointsAsQueries) {
   std::map<std::pair<std::string, std::string>, TimedValues> queried;
   for (const std::string& m : head.Measurements()) {
     for (const SeriesData& s : QueryAll(head, m)) {
-      queried[{SeriesKey(s.measurement, s.tags), s.field}] = Points(s);
+      queried[{BatchSeriesKey(s.measurement, s.tags), s.field}] = PointsOf(s);
     }
   }
   ASSERT_EQ(queried.size(), expected.size());
@@ -851,7 +757,7 @@ TEST(HeadTest, FlushInputDecodesBackToTheSamePointsAsQueries) {
         EXPECT_LT(group.fields[i - 1].key, group.fields[i].key);
       }
       for (const std::string& chunk : group.timestamp_chunks) {
-        const c::ParsedChunk parsed = Parse(chunk);
+        const c::ParsedChunk parsed = ParseWholeChunk(chunk);
         EXPECT_GE(parsed.summary.first_time, partition.start);
         EXPECT_LT(parsed.summary.last_time, partition.end);
         EXPECT_LE(parsed.summary.count, 50u);
@@ -859,7 +765,7 @@ TEST(HeadTest, FlushInputDecodesBackToTheSamePointsAsQueries) {
       }
       for (const FlushField& field : group.fields) {
         TimedValues& out = flushed[{group.series_key, field.key}];
-        for (auto& tv : DecodeField(group, field)) out.push_back(std::move(tv));
+        for (auto& tv : DecodeFlushedField(group, field)) out.push_back(std::move(tv));
       }
     }
   }

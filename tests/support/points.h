@@ -1,5 +1,6 @@
-// Owning points for tests: build batches from literals and read them back for comparison.
-// Floats compare bit for bit, so -0.0 differs from 0.0 and a NaN equals itself.
+// Owning points for tests: build batches from literals and read them back for comparison, and
+// query results as (timestamp, value) lists. Floats compare bit for bit, so -0.0 differs from 0.0
+// and a NaN equals itself.
 #ifndef EDGETSDB_TESTS_SUPPORT_POINTS_H_
 #define EDGETSDB_TESTS_SUPPORT_POINTS_H_
 
@@ -14,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "compression/coding.h"
+#include "edgetsdb/db.h"
 #include "edgetsdb/point.h"
 #include "edgetsdb/write_batch.h"
 #include "gtest/gtest.h"
@@ -108,6 +110,48 @@ inline absl::Status AddPoint(WriteBatch* batch, const Point& p) {
     fields.push_back(f);
   }
   return batch->Add(p.measurement, tags, fields, p.timestamp);
+}
+
+// One series' points as (timestamp, value), in time order.
+using TimedValues = std::vector<std::pair<int64_t, FieldValue>>;
+
+// Value i of a column, as a FieldValue (bools as bool).
+inline FieldValue ValueAt(const ValueColumn& column, size_t i) {
+  return std::visit(
+      [i](const auto& v) -> FieldValue {
+        using T = typename std::decay_t<decltype(v)>::value_type;
+        if constexpr (std::is_same_v<T, uint8_t>) {
+          return v[i] != 0;
+        } else {
+          return v[i];
+        }
+      },
+      column);
+}
+
+inline size_t ColumnSize(const ValueColumn& column) {
+  return std::visit([](const auto& v) { return v.size(); }, column);
+}
+
+inline TimedValues PointsOf(const SeriesData& series) {
+  TimedValues out;
+  EXPECT_EQ(series.timestamps.size(), ColumnSize(series.values));
+  for (size_t i = 0; i < series.timestamps.size(); ++i) {
+    out.emplace_back(series.timestamps[i], ValueAt(series.values, i));
+  }
+  return out;
+}
+
+inline ::testing::AssertionResult SameTimedValues(const TimedValues& a, const TimedValues& b) {
+  if (a.size() != b.size()) {
+    return ::testing::AssertionFailure() << "sizes " << a.size() << " and " << b.size();
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].first != b[i].first || !SameValue(a[i].second, b[i].second)) {
+      return ::testing::AssertionFailure() << "differ at " << i << " (time " << a[i].first << ")";
+    }
+  }
+  return ::testing::AssertionSuccess();
 }
 
 }  // namespace edgetsdb::testing
