@@ -20,7 +20,7 @@
 //
 // Maintenance (flushes, compaction, retention, the disk budget, and the file work of creating and
 // dropping databases) runs under maintenance_mu_, on a background thread or in Flush and Compact.
-// Lock order: maintenance_mu_, then mu_, then wal_mu_.
+// Lock order: catalog_mu_, maintenance_mu_, mu_, wal_mu_.
 #include <algorithm>
 #include <atomic>
 #include <deque>
@@ -230,13 +230,15 @@ class DbImpl final : public Db {
     if (absl::Status s = CheckDatabaseName(database); !s.ok()) return s;
     if (batch.empty()) return absl::OkStatus();
     if (absl::Status s = CheckRetention(database, batch); !s.ok()) return s;
+    // Held until the batch is applied, so that the database cannot be dropped in between.
+    absl::ReaderMutexLock catalog(&catalog_mu_);
     bool exists = false;
     {
       absl::ReaderMutexLock lock(&mu_);
       exists = FindDatabase(database) != nullptr;
     }
     if (!exists) {
-      if (absl::Status s = CreateDatabase(database); !s.ok()) return s;
+      if (absl::Status s = CreateDatabaseLocked(database); !s.ok()) return s;
     }
     Writer writer;
     writer.record.reserve(database.size() + batch.rep().size() + 4);
@@ -305,6 +307,12 @@ class DbImpl final : public Db {
   // --- Catalog ---
 
   absl::Status CreateDatabase(std::string_view database) override {
+    absl::ReaderMutexLock catalog(&catalog_mu_);
+    return CreateDatabaseLocked(database);
+  }
+
+  absl::Status CreateDatabaseLocked(std::string_view database)
+      ABSL_SHARED_LOCKS_REQUIRED(catalog_mu_) {
     if (absl::Status s = CheckDatabaseName(database); !s.ok()) return s;
     absl::MutexLock maintenance(&maintenance_mu_);
     {
@@ -324,6 +332,8 @@ class DbImpl final : public Db {
 
   absl::Status DropDatabase(std::string_view database) override {
     if (absl::Status s = CheckDatabaseName(database); !s.ok()) return s;
+    // Exclusive: no write is between its check that the database exists and its application.
+    absl::MutexLock catalog(&catalog_mu_);
     absl::MutexLock maintenance(&maintenance_mu_);
     {
       absl::ReaderMutexLock lock(&mu_);
@@ -338,7 +348,8 @@ class DbImpl final : public Db {
   absl::Status SetRetention(std::string_view database, int64_t retention_ns) override {
     if (absl::Status s = CheckDatabaseName(database); !s.ok()) return s;
     if (retention_ns < 0) return absl::InvalidArgumentError("retention must not be negative");
-    if (absl::Status s = CreateDatabase(database); !s.ok()) return s;
+    absl::ReaderMutexLock catalog(&catalog_mu_);
+    if (absl::Status s = CreateDatabaseLocked(database); !s.ok()) return s;
     absl::MutexLock maintenance(&maintenance_mu_);
     if (absl::Status s = Catalog(CatalogOp::kSetRetention, database, retention_ns); !s.ok()) {
       return s;
@@ -936,13 +947,8 @@ class DbImpl final : public Db {
     if (w.type == wal::kCatalogType) return ApplyCatalogRecordLocked(w.record);
     Database* db = FindDatabase(w.database);
     if (db == nullptr) {
-      // Dropped between the writer's check and its turn: the log holds the batch after the drop,
-      // and replay would recreate the database from it, so do the same now.
-      if (absl::Status s = CreateDatabaseFiles(w.database, w.segment); !s.ok()) return s;
-      std::shared_ptr<Database> created = NewDatabase(w.database);
-      created->replay_from_segment = w.segment;
-      db = created.get();
-      databases_[w.database] = std::move(created);
+      // Writers hold catalog_mu_ from their check that the database exists until here.
+      return absl::InternalError("database vanished under a writer");
     }
     absl::Status s = db->head->Apply(*w.batch);
     if (s.ok()) {
@@ -1350,6 +1356,9 @@ class DbImpl final : public Db {
   std::thread syncer_;
   std::thread maintainer_;
 
+  // Shared by writers from their check that the database exists until their batch is applied,
+  // and by creations; exclusive for drops.
+  absl::Mutex catalog_mu_ ABSL_ACQUIRED_BEFORE(maintenance_mu_);
   absl::Mutex maintenance_mu_ ABSL_ACQUIRED_BEFORE(mu_);
 
   mutable absl::Mutex mu_;

@@ -6,6 +6,17 @@
 #include "re2/re2.h"
 
 namespace edgetsdb {
+namespace {
+
+// A pattern as an error message quotes it: whole when short, else its start (a refused pattern
+// may be hundreds of kilobytes).
+std::string Quoted(const std::string& pattern) {
+  constexpr size_t kMaxQuoted = 100;
+  if (pattern.size() <= kMaxQuoted) return absl::StrCat("/", pattern, "/");
+  return absl::StrCat("/", pattern.substr(0, kMaxQuoted), ".../ (", pattern.size(), " bytes)");
+}
+
+}  // namespace
 
 absl::StatusOr<TagMatchers> TagMatchers::Compile(const std::vector<TagMatcher>& matchers) {
   TagMatchers out;
@@ -17,13 +28,13 @@ absl::StatusOr<TagMatchers> TagMatchers::Compile(const std::vector<TagMatcher>& 
     if (m.op == TagMatcher::Op::kRegexMatch || m.op == TagMatcher::Op::kRegexNoMatch) {
       compiled.regex = std::make_unique<RE2>(m.value, options);
       if (!compiled.regex->ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("bad regular expression /", m.value,
-                                                       "/ for tag \"", m.key,
+        return absl::InvalidArgumentError(absl::StrCat("bad regular expression ", Quoted(m.value),
+                                                       " for tag \"", m.key,
                                                        "\": ", compiled.regex->error()));
       }
       if (compiled.regex->ProgramSize() > 64 * 1024) {
         return absl::InvalidArgumentError(
-            absl::StrCat("regular expression /", m.value, "/ is too large"));
+            absl::StrCat("regular expression ", Quoted(m.value), " is too large"));
       }
     }
     out.matchers_.push_back(std::move(compiled));

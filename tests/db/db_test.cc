@@ -575,6 +575,37 @@ TEST(DbBlocksTest, DroppingADatabaseRemovesItsFilesAndANewOneStartsEmpty) {
   EXPECT_EQ(TemperatureValues(*db).size(), 1u);
 }
 
+TEST(DbBlocksTest, DropsRacingWritesLeaveAConsistentDatabase) {
+  FaultInjectionEnv env;
+  auto db = OpenDb(&env, Durability::kNone);
+  std::atomic<bool> stop{false};
+  std::atomic<int> write_failures{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 3; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; !stop; ++i) {
+        if (!db->Write("edge", Reading(t, kStart + i * kSecond, i)).ok()) ++write_failures;
+      }
+    });
+  }
+  for (int round = 0; round < 50; ++round) {
+    const absl::Status dropped = db->DropDatabase("edge");
+    EXPECT_TRUE(dropped.ok() || absl::IsNotFound(dropped)) << dropped;
+    if (round % 10 == 0) {
+      EXPECT_TRUE(db->Flush().ok());
+    }
+  }
+  stop = true;
+  for (std::thread& writer : writers) writer.join();
+  EXPECT_EQ(write_failures.load(), 0);
+  ASSERT_TRUE(db->Write("edge", Reading(9, kStart, 1)).ok());
+  ASSERT_TRUE(db->Flush().ok()) << "the database's directory is whole";
+  const auto before = StoredTemperatures(*db);
+  db.reset();
+  db = OpenDb(&env);
+  EXPECT_EQ(StoredTemperatures(*db), before);
+}
+
 TEST(DbBlocksTest, DatabaseNamesAreSafeDirectoryNames) {
   FaultInjectionEnv env;
   auto db = OpenDb(&env);
