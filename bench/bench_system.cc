@@ -1,5 +1,6 @@
 #include "bench/bench_system.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -122,6 +123,8 @@ std::optional<uint64_t> ProcStatusBytes(std::string_view key) {
 }
 
 bool ResetPeakRss() {
+  // Freed heap that glibc keeps would otherwise count as the next phase's peak.
+  ::malloc_trim(0);
   std::ofstream clear_refs("/proc/self/clear_refs");
   clear_refs << "5";  // proc(5): "reset the peak resident set size".
   clear_refs.flush();

@@ -56,8 +56,9 @@ uint64_t WalRecordBytes(std::string_view database, const WriteBatch& batch);
 // resident set. nullopt when absent (not Linux).
 std::optional<uint64_t> ProcStatusBytes(std::string_view key);
 
-// Resets VmHWM to the current VmRSS (Linux 4.0+, /proc/self/clear_refs), so that a peak can be
-// measured per phase of one process. False when the kernel refuses.
+// Returns freed heap to the system, then resets VmHWM to the current VmRSS (Linux 4.0+,
+// /proc/self/clear_refs), so that a peak can be measured per phase of one process. False when the
+// kernel refuses.
 bool ResetPeakRss();
 
 }  // namespace edgetsdb::bench
