@@ -107,17 +107,38 @@ absl::Status AppendGroup(const BlockReader& block, const BlockGroup& group, Fiel
 
 }  // namespace
 
-std::optional<CompactionPlan> PlanCompaction(absl::Span<const BlockMeta> blocks,
-                                             const CompactionLevels& levels, int64_t now,
-                                             int64_t retention_ns) {
-  const int64_t partition = levels.partition_ns;
-  if (partition <= 0 || blocks.empty()) return std::nullopt;
-  std::vector<int64_t> widths = {partition};
+namespace {
+
+// The partition width and the level widths the retention allows, ascending.
+std::vector<int64_t> UsableWidths(const CompactionLevels& levels, int64_t retention_ns) {
+  std::vector<int64_t> widths = {levels.partition_ns};
   for (int64_t w : levels.levels_ns) {
     if (w <= widths.back() || w % widths.back() != 0) continue;
     if (retention_ns > 0 && w > retention_ns / 2) break;
     widths.push_back(w);
   }
+  return widths;
+}
+
+}  // namespace
+
+std::pair<int64_t, int64_t> FlushWindow(int64_t partition_start, const CompactionLevels& levels,
+                                        int64_t now, int64_t retention_ns) {
+  const std::vector<int64_t> widths = UsableWidths(levels, retention_ns);
+  for (size_t level = widths.size(); level-- > 1;) {
+    const int64_t start = WindowStartOf(partition_start, widths[level]);
+    const int64_t end = PartitionEnd(start, widths[level]);
+    if (end != kMaxTime && end <= now - levels.partition_ns) return {start, end};
+  }
+  return {partition_start, PartitionEnd(partition_start, levels.partition_ns)};
+}
+
+std::optional<CompactionPlan> PlanCompaction(absl::Span<const BlockMeta> blocks,
+                                             const CompactionLevels& levels, int64_t now,
+                                             int64_t retention_ns) {
+  const int64_t partition = levels.partition_ns;
+  if (partition <= 0 || blocks.empty()) return std::nullopt;
+  const std::vector<int64_t> widths = UsableWidths(levels, retention_ns);
   // Flushes under memory pressure can write several blocks into the current partition; merge
   // them early once there are this many rather than let reads open them all.
   constexpr size_t kMaxBlocksPerOpenPartition = 4;

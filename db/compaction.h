@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -50,6 +51,13 @@ struct CompactionLevels {
 std::optional<CompactionPlan> PlanCompaction(absl::Span<const BlockMeta> blocks,
                                              const CompactionLevels& levels, int64_t now,
                                              int64_t retention_ns);
+
+// The range of the block that a flush writes a head partition starting at partition_start into:
+// the widest level window containing it that compaction would already merge (ended by one
+// partition, allowed by the retention), else the partition. Old and bulk-loaded data thus goes
+// straight into day and week blocks rather than thousands of small files.
+std::pair<int64_t, int64_t> FlushWindow(int64_t partition_start, const CompactionLevels& levels,
+                                        int64_t now, int64_t retention_ns);
 
 // Adds a flushed group to a block.
 absl::Status AddFlushGroup(BlockWriter* writer, FlushGroup&& group);

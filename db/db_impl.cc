@@ -126,8 +126,8 @@ struct Database {
   uint64_t replay_from_segment = 0;
   std::shared_ptr<Head> head;
   std::shared_ptr<Head> frozen;  // Being flushed.
-  // Partitions of the frozen head already in blocks: a failed flush resumes after them.
-  absl::flat_hash_set<int64_t> frozen_partitions_done;
+  // Starts of the frozen head's windows already in blocks: a failed flush resumes after them.
+  absl::flat_hash_set<std::pair<int64_t, int64_t>> frozen_windows_done;
   std::vector<std::shared_ptr<BlockReader>> blocks;  // Ascending sequence (oldest writes first).
 };
 
@@ -1061,10 +1061,14 @@ class DbImpl final : public Db {
 
   // Whether the heads should be flushed now: over half their memory budget, a log past four
   // segments, or data in a partition that ended a partition ago (so that slow writers do not keep
-  // the log, and the head, forever).
+  // the log, and the head, forever). The last is checked at most every quarter partition: a bulk
+  // load of old data would otherwise flush every second into many small blocks.
   bool FlushDue() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     if (options_.max_head_bytes > 0 && head_bytes_ >= options_.max_head_bytes / 2) return true;
     if (wal_bytes_.load() > 4 * options_.wal_segment_bytes) return true;
+    if (env_->MonotonicNanos() - last_flush_monotonic_ < options_.partition_duration_ns / 4) {
+      return false;
+    }
     const int64_t now = env_->NowNanos();
     for (const auto& [name, db] : databases_) {
       const int64_t min_time = db->head->MinTime();
@@ -1101,7 +1105,10 @@ class DbImpl final : public Db {
     absl::Status status = WriteFrozenHeads();
     absl::MutexLock lock(&mu_);
     flush_status_ = status;
-    if (status.ok()) ++flushes_;
+    if (status.ok()) {
+      ++flushes_;
+      last_flush_monotonic_ = env_->MonotonicNanos();
+    }
     UpdateHeadBytes();
     return status;
   }
@@ -1129,21 +1136,27 @@ class DbImpl final : public Db {
         frozen = db->frozen;
       }
       if (frozen == nullptr) continue;
+      // One block per window: a partition, or a whole day or week of old data.
+      const int64_t now = env_->NowNanos();
+      std::set<std::pair<int64_t, int64_t>> windows;
       for (const HeadPartition& partition : frozen->Partitions()) {
-        if (db->frozen_partitions_done.contains(partition.start)) continue;
-        absl::StatusOr<std::unique_ptr<BlockReader>> block = WriteBlock(*db, *frozen, partition);
+        windows.insert(FlushWindow(partition.start, levels_, now, RetentionOf(*db)));
+      }
+      for (const auto& [start, end] : windows) {
+        if (db->frozen_windows_done.contains(std::pair(start, end))) continue;
+        absl::StatusOr<std::unique_ptr<BlockReader>> block = WriteBlock(*db, *frozen, start, end);
         if (!block.ok()) return Annotate(block.status(), "flushing to a block");
         absl::MutexLock lock(&mu_);
         block_bytes_ += (*block)->file_size();
         db->blocks.push_back(std::move(*block));
-        db->frozen_partitions_done.insert(partition.start);
+        db->frozen_windows_done.insert({start, end});
       }
     }
     {
       absl::MutexLock lock(&mu_);
       for (const std::shared_ptr<Database>& db : dbs) {
         db->frozen = nullptr;
-        db->frozen_partitions_done.clear();
+        db->frozen_windows_done.clear();
         db->replay_from_segment = std::max(db->replay_from_segment, segment);
       }
       UpdateHeadBytes();
@@ -1157,11 +1170,12 @@ class DbImpl final : public Db {
     return removed;
   }
 
+  // Writes the head's points in [start, end) to a new block, chunks cut at its range.
   absl::StatusOr<std::unique_ptr<BlockReader>> WriteBlock(const Database& db, const Head& head,
-                                                          const HeadPartition& partition) {
+                                                          int64_t start, int64_t end) {
     BlockMeta meta;
-    meta.start = partition.start;
-    meta.end = partition.end;
+    meta.start = start;
+    meta.end = end;
     {
       absl::MutexLock lock(&mu_);
       meta.sequence = next_sequence_++;
@@ -1170,8 +1184,9 @@ class DbImpl final : public Db {
     auto writer = BlockWriter::Create(env_, dir, meta, compression::BlockCompression::kLz4);
     if (!writer.ok()) return writer.status();
     if (absl::Status s = head.FlushInput(
-            partition.start, partition.end,
-            [&](FlushGroup&& group) { return AddFlushGroup(writer->get(), std::move(group)); });
+            start, end,
+            [&](FlushGroup&& group) { return AddFlushGroup(writer->get(), std::move(group)); },
+            end == kMaxTime ? 0 : end - start);
         !s.ok()) {
       return s;
     }
@@ -1369,6 +1384,7 @@ class DbImpl final : public Db {
   bool maintenance_wanted_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status flush_status_ ABSL_GUARDED_BY(mu_);
   uint64_t rotation_segment_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t last_flush_monotonic_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t head_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t block_bytes_ ABSL_GUARDED_BY(mu_) = 0;

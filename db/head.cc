@@ -647,9 +647,15 @@ std::vector<HeadPartition> Head::Partitions() const {
 }
 
 absl::Status Head::FlushInput(int64_t start, int64_t end,
-                              absl::FunctionRef<absl::Status(FlushGroup&&)> sink) const {
+                              absl::FunctionRef<absl::Status(FlushGroup&&)> sink,
+                              int64_t block_width_ns) const {
   const int64_t last = end == kMaxTime ? kMaxTime : end - 1;  // Inclusive.
   if (end != kMaxTime && start >= end) return absl::OkStatus();
+  HeadOptions cut = options_;
+  if (block_width_ns > 0) {
+    cut.partition_ns = block_width_ns;
+    cut.max_chunk_span_ns = block_width_ns;
+  }
   absl::ReaderMutexLock lock(&mu_);
   for (const Group* group : SortedGroups(nullptr)) {
     Rows rows;
@@ -660,8 +666,7 @@ absl::Status Head::FlushInput(int64_t start, int64_t end,
 
     FlushGroup out;
     out.series_key = group->key;
-    if (absl::Status s =
-            EncodeFlushGroup(rows, begin, stop, group->measurement->fields, options_, &out);
+    if (absl::Status s = EncodeFlushGroup(rows, begin, stop, group->measurement->fields, cut, &out);
         !s.ok()) {
       return s;
     }

@@ -154,9 +154,12 @@ class Head {
   // series-key order, with the group's points merged and encoded as a block stores them. Returns
   // the first error of sink, or DataLoss/Internal if the head's own chunks fail to decode (a bug).
   // sink runs under the head's shared lock: it must not call Apply or SealOpenRuns. One group's
-  // chunks are in memory at a time, besides the head itself.
+  // chunks are in memory at a time, besides the head itself. block_width_ns > 0 cuts chunks at
+  // boundaries of that width (and lets them span that much) instead of the head's partitions: for
+  // a block wider than one partition, so that slow series get long chunks.
   absl::Status FlushInput(int64_t start, int64_t end,
-                          absl::FunctionRef<absl::Status(FlushGroup&&)> sink) const;
+                          absl::FunctionRef<absl::Status(FlushGroup&&)> sink,
+                          int64_t block_width_ns = 0) const;
 
   // Seals every open run and releases its buffers: what a Db under memory pressure does before it
   // resorts to flushing, and before freezing a head for a flush (the sealed form is several times

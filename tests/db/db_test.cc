@@ -346,6 +346,26 @@ TEST(DbBlocksTest, CompactionMergesAgedPartitionsIntoDaysAndKeepsEveryValue) {
   EXPECT_EQ(TemperatureValues(*db), expected);
 }
 
+TEST(DbBlocksTest, OldDataIsFlushedStraightIntoWeekBlocks) {
+  FaultInjectionEnv env;
+  const int64_t week = 7 * kDay;
+  const int64_t week0 = kStart - kStart % week;
+  env.SetNowNanos(week0 + 30 * kDay);
+  auto db = OpenDb(&env);
+  // Ten days of a slow (every 10 minutes) fleet, uploaded late: weeks that have ended.
+  auto expected = WriteHours(*db, week0, 10 * 24, 0);
+  ASSERT_TRUE(db->Flush().ok());
+  std::vector<DatabaseInfo> storage = db->DescribeStorage();
+  ASSERT_EQ(storage.size(), 1u);
+  ASSERT_EQ(storage[0].partitions.size(), 2u) << "two week blocks, not 120 two-hour ones";
+  for (const PartitionInfo& partition : storage[0].partitions) {
+    EXPECT_EQ(partition.end - partition.start, week);
+  }
+  ASSERT_TRUE(db->Compact().ok());
+  EXPECT_EQ(db->GetStats().compactions, 0u) << "nothing left to merge";
+  EXPECT_EQ(TemperatureValues(*db), expected);
+}
+
 TEST(DbBlocksTest, RetentionDeletesWholeExpiredBlocks) {
   FaultInjectionEnv env;
   const int64_t day0 = kStart - kStart % kDay;
