@@ -195,6 +195,26 @@ TEST(PlanCompactionLevelsTest, LevelsThatAreNotMultiplesOfTheOneBeforeAreIgnored
   EXPECT_EQ(plan->end - plan->start, kDay);
 }
 
+TEST(FlushWindowTest, OldDataGoesToTheWidestWindowCompactionWouldAlreadyMerge) {
+  const CompactionLevels levels{kPartition, {kDay, kWeek}};
+  const int64_t partition = kWeek0 + kDay + 3 * kPartition;
+  using Window = std::pair<int64_t, int64_t>;
+  EXPECT_EQ(FlushWindow(partition, levels, partition + kHour, 0),
+            Window(partition, partition + kPartition))
+      << "recent: its own partition";
+  EXPECT_EQ(FlushWindow(partition, levels, kWeek0 + 2 * kDay + kPartition, 0),
+            Window(kWeek0 + kDay, kWeek0 + 2 * kDay))
+      << "its day ended a partition ago, its week has not";
+  EXPECT_EQ(FlushWindow(partition, levels, kWeek0 + 2 * kDay + kPartition - 1, 0),
+            Window(partition, partition + kPartition))
+      << "not yet a partition after its day";
+  EXPECT_EQ(FlushWindow(partition, levels, kWeek0 + kWeek + kPartition, 0),
+            Window(kWeek0, kWeek0 + kWeek));
+  EXPECT_EQ(FlushWindow(partition, levels, kWeek0 + kWeek + kPartition, 3 * kDay),
+            Window(kWeek0 + kDay, kWeek0 + 2 * kDay))
+      << "a retention of 3 days allows no week";
+}
+
 TEST(PlanCompactionLevelsTest, NoPartitionWidthPlansNothing) {
   EXPECT_FALSE(PlanCompaction({Partition(kWeek0), Partition(kWeek0)}, {0, {}}, kWeek0 + kWeek, 0));
 }
