@@ -1,13 +1,17 @@
 #include "compression/chunk.h"
 
 #include <cmath>
+#include <iterator>
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "compression/bool_codec.h"
+#include "compression/chimp.h"
 #include "compression/coding.h"
 #include "compression/crc32c.h"
+#include "compression/decimal.h"
 #include "compression/float_codec.h"
+#include "compression/gorilla.h"
 #include "compression/integer_codec.h"
 #include "compression/string_codec.h"
 #include "compression/timestamp_codec.h"
@@ -279,43 +283,88 @@ absl::Status DecodeChunkTimestamps(const ParsedChunk& chunk, std::vector<int64_t
 }
 
 absl::StatusOr<Column> DecodeChunkValues(const ParsedChunk& chunk) {
-  const size_t count = chunk.summary.count;
-  const std::string_view data = chunk.value_stream;
-  absl::Status status;
   Column column;
   switch (chunk.summary.type) {
-    case ValueType::kFloat: {
-      std::vector<double> values;
-      status = DecodeFloats(chunk.value_codec, data, count, &values);
-      column = std::move(values);
-      break;
-    }
+    case ValueType::kFloat:
+      break;  // The default alternative.
     case ValueType::kInt:
-    case ValueType::kUint: {
-      std::vector<uint64_t> bits;
-      status = DecodeIntegers(chunk.value_codec, data, count, &bits);
-      if (chunk.summary.type == ValueType::kUint) {
-        column = std::move(bits);
-      } else {
-        column = std::vector<int64_t>(bits.begin(), bits.end());
-      }
+      column = std::vector<int64_t>();
       break;
-    }
-    case ValueType::kBool: {
-      std::vector<uint8_t> values;
-      status = DecodeBools(chunk.value_codec, data, count, &values);
-      column = std::move(values);
+    case ValueType::kUint:
+      column = std::vector<uint64_t>();
       break;
-    }
-    case ValueType::kString: {
-      std::vector<std::string> values;
-      status = DecodeStrings(chunk.value_codec, data, count, &values);
-      column = std::move(values);
+    case ValueType::kBool:
+      column = std::vector<uint8_t>();
       break;
-    }
+    case ValueType::kString:
+      column = std::vector<std::string>();
+      break;
   }
-  if (!status.ok()) return status;
+  if (absl::Status s = DecodeChunkValuesInto(chunk, &column); !s.ok()) return s;
   return column;
+}
+
+absl::Status DecodeChunkValuesInto(const ParsedChunk& chunk, Column* append_to) {
+  const size_t count = chunk.summary.count;
+  const std::string_view data = chunk.value_stream;
+  return std::visit(
+      [&](auto& to) -> absl::Status {
+        using T = typename std::decay_t<decltype(to)>::value_type;
+        if (TypeOf<T>() != chunk.summary.type) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("chunk: ", std::string(ValueTypeName(chunk.summary.type)),
+                           " values cannot be appended to a ",
+                           std::string(ValueTypeName(TypeOf<T>())), " column"));
+        }
+        if constexpr (std::is_same_v<T, double>) {
+          if (count == 0 || count > kMaxChunkValues) {
+            return absl::InvalidArgumentError(absl::StrCat("float count ", count, " out of range"));
+          }
+          const size_t old_size = to.size();
+          to.resize(old_size + count);
+          double* out = to.data() + old_size;
+          absl::Status status;
+          switch (chunk.value_codec) {
+            case Codec::kFloatGorilla:
+              status = DecodeGorilla(data, count, out);
+              break;
+            case Codec::kFloatChimp128:
+              status = DecodeChimp128(data, count, out);
+              break;
+            case Codec::kFloatDecimal:
+              status = DecodeDecimal(data, count, out);
+              break;
+            default:
+              status = absl::InvalidArgumentError(absl::StrCat(
+                  "codec ", static_cast<int>(chunk.value_codec), " is not a float codec"));
+          }
+          if (!status.ok()) to.resize(old_size);
+          return status;
+        } else {
+          // The other types decode into a vector of their own and are appended from it.
+          using Decoded = std::conditional_t<std::is_same_v<T, int64_t>, uint64_t, T>;
+          std::vector<Decoded> decoded;
+          absl::Status status;
+          if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, uint64_t>) {
+            status = DecodeIntegers(chunk.value_codec, data, count, &decoded);
+          } else if constexpr (std::is_same_v<T, uint8_t>) {
+            status = DecodeBools(chunk.value_codec, data, count, &decoded);
+          } else {
+            status = DecodeStrings(chunk.value_codec, data, count, &decoded);
+          }
+          if (!status.ok()) return status;
+          if constexpr (std::is_same_v<T, Decoded>) {
+            if (to.empty() && to.capacity() < count) {  // Nothing reserved: take it as it is.
+              to = std::move(decoded);
+              return absl::OkStatus();
+            }
+          }
+          to.insert(to.end(), std::make_move_iterator(decoded.begin()),
+                    std::make_move_iterator(decoded.end()));
+          return absl::OkStatus();
+        }
+      },
+      *append_to);
 }
 
 }  // namespace edgetsdb::compression

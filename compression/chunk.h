@@ -81,8 +81,14 @@ struct ParsedChunk {
 // is well-formed for its checksum but not valid (unknown version, type or codec; bad count).
 absl::StatusOr<ParsedChunk> ParseChunk(std::string_view data);
 
+// Decodes the chunk's timestamps into *out (resized to the count).
 absl::Status DecodeChunkTimestamps(const ParsedChunk& chunk, std::vector<int64_t>* out);
 absl::StatusOr<Column> DecodeChunkValues(const ParsedChunk& chunk);
+// Appends the chunk's values to *append_to, which must hold the alternative of the chunk's type
+// (else InvalidArgument), decoding floats in place at its end: a reader that gathers many chunks
+// into one reserved column neither allocates nor copies per chunk. On error *append_to keeps the
+// values it had.
+absl::Status DecodeChunkValuesInto(const ParsedChunk& chunk, Column* append_to);
 
 }  // namespace edgetsdb::compression
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <type_traits>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
@@ -17,51 +18,17 @@ absl::Status Damaged(const BlockReader& block, const absl::Status& cause) {
   return absl::DataLossError(absl::StrCat(block.path(), ": ", cause.message()));
 }
 
-// Decodes one chunk's values, and its timestamps unless the field shares its group's.
-absl::Status DecodeChunk(const BlockReader& block, const ChunkRef& ref, bool own_timestamps,
-                         std::vector<int64_t>* timestamps, c::Column* values) {
-  absl::StatusOr<std::string> bytes = block.ReadChunk(ref);
-  if (!bytes.ok()) return bytes.status();
-  absl::StatusOr<c::ParsedChunk> chunk = c::ParseChunk(*bytes);
-  if (!chunk.ok()) return Damaged(block, chunk.status());
-  absl::StatusOr<c::Column> decoded = c::DecodeChunkValues(*chunk);
-  if (!decoded.ok()) return Damaged(block, decoded.status());
-  *values = *std::move(decoded);
-  if (own_timestamps) {
-    timestamps->clear();
-    if (absl::Status s = c::DecodeChunkTimestamps(*chunk, timestamps); !s.ok()) {
-      return Damaged(block, s);
-    }
-  }
-  return absl::OkStatus();
-}
+// The ValueColumn alternative that holds values of this chunk type.
+constexpr size_t ColumnIndexOf(c::ValueType type) { return static_cast<size_t>(type) - 1; }
+static_assert(
+    std::is_same_v<std::variant_alternative_t<ColumnIndexOf(c::ValueType::kFloat), ValueColumn>,
+                   std::vector<double>>);
 
-absl::Status DecodeTimestampChunk(const BlockReader& block, const ChunkRef& ref,
-                                  std::vector<int64_t>* timestamps) {
-  absl::StatusOr<std::string> bytes = block.ReadChunk(ref);
-  if (!bytes.ok()) return bytes.status();
-  absl::StatusOr<c::ParsedChunk> chunk = c::ParseChunk(*bytes);
-  if (!chunk.ok()) return Damaged(block, chunk.status());
-  timestamps->clear();
-  if (absl::Status s = c::DecodeChunkTimestamps(*chunk, timestamps); !s.ok()) {
-    return Damaged(block, s);
-  }
-  return absl::OkStatus();
-}
-
+// Room for extra more values, growing geometrically when a caller appends to the same vector
+// again and again (the reservation is exact the first time, which is the common case).
 template <typename T>
-void AppendRange(const std::vector<T>& from, size_t begin, size_t end, std::vector<T>* to) {
-  to->insert(to->end(), from.begin() + begin, from.begin() + end);
-}
-
-template <typename T>
-void AppendRange(std::vector<T>&& from, size_t begin, size_t end, std::vector<T>* to) {
-  if (to->empty() && begin == 0 && end == from.size()) {
-    *to = std::move(from);
-    return;
-  }
-  to->insert(to->end(), std::make_move_iterator(from.begin() + begin),
-             std::make_move_iterator(from.begin() + end));
+void ReserveMore(std::vector<T>* v, size_t extra) {
+  if (v->capacity() - v->size() < extra) v->reserve(std::max(v->size() + extra, 2 * v->capacity()));
 }
 
 }  // namespace
@@ -139,56 +106,112 @@ ValueColumn EmptyColumn(FieldType type) {
   return std::vector<double>();
 }
 
+void BlockScan::StartGroup() {
+  for (std::vector<int64_t>& chunk : timestamps_) chunk.clear();
+}
+
+absl::StatusOr<std::string_view> BlockScan::ReadChunk(const BlockReader& block,
+                                                      const ChunkRef& ref) {
+  for (HeldFrame& held : frames_) {
+    if (held.block != &block || held.frame != ref.frame || held.data == nullptr) continue;
+    const std::string& data = *held.data;
+    // A ref outside its frame: the reader says so.
+    if (ref.length == 0 || ref.offset > data.size() || ref.length > data.size() - ref.offset) break;
+    held.last_use = ++uses_;
+    return std::string_view(data).substr(ref.offset, ref.length);
+  }
+  absl::StatusOr<BlockReader::ChunkBytes> chunk = block.ReadChunkView(ref);
+  if (!chunk.ok()) return chunk.status();
+  HeldFrame* victim = &frames_[0];
+  for (HeldFrame& held : frames_) {
+    if (held.last_use < victim->last_use) victim = &held;
+  }
+  *victim = HeldFrame{&block, ref.frame, ++uses_, std::move(chunk->frame)};
+  return chunk->bytes;
+}
+
+absl::StatusOr<const std::vector<int64_t>*> BlockScan::SharedTimestamps(const BlockReader& block,
+                                                                        const BlockGroup& group,
+                                                                        size_t index) {
+  if (timestamps_.size() < group.timestamp_chunks.size()) {
+    timestamps_.resize(group.timestamp_chunks.size());
+  }
+  std::vector<int64_t>& decoded = timestamps_[index];
+  // A decoded chunk is never empty, so empty means not decoded yet.
+  if (!decoded.empty()) return &decoded;
+  absl::StatusOr<std::string_view> bytes = ReadChunk(block, group.timestamp_chunks[index]);
+  if (!bytes.ok()) return bytes.status();
+  absl::StatusOr<c::ParsedChunk> chunk = c::ParseChunk(*bytes);
+  if (!chunk.ok()) return Damaged(block, chunk.status());
+  if (absl::Status s = c::DecodeChunkTimestamps(*chunk, &decoded); !s.ok()) {
+    decoded.clear();
+    return Damaged(block, s);
+  }
+  return &decoded;
+}
+
 absl::Status ReadFieldRange(const BlockReader& block, const BlockGroup& group,
                             const BlockField& field, int64_t lo, int64_t hi,
                             std::vector<int64_t>* timestamps, ValueColumn* values,
-                            SharedTimestamps* shared) {
-  SharedTimestamps local;
-  if (shared == nullptr) shared = &local;
-  std::vector<int64_t> own_ts;
-  c::Column chunk_values;
+                            BlockScan* scan) {
+  size_t wanted = 0;
+  for (const ChunkRef& ref : field.chunks) {
+    if (ref.last_time >= lo && ref.first_time <= hi) wanted += ref.count;
+  }
+  if (wanted == 0) return absl::OkStatus();
+  // Decoding appends to the values in place: reserved once, they are neither grown nor copied.
+  ReserveMore(timestamps, wanted);
+  std::visit([&](auto& v) { ReserveMore(&v, wanted); }, *values);
+  BlockScan local;
+  if (scan == nullptr) scan = &local;
   for (size_t i = 0; i < field.chunks.size(); ++i) {
     const ChunkRef& ref = field.chunks[i];
     if (ref.last_time < lo || ref.first_time > hi) continue;
-    const std::vector<int64_t>* chunk_ts = &own_ts;
+    const std::vector<int64_t>* chunk_ts = scan->own_timestamps();
     if (field.shared_timestamps) {
       if (i >= group.timestamp_chunks.size()) {
         return Damaged(block, absl::DataLossError("shared field without its timestamp chunk"));
       }
-      if (shared->size() < group.timestamp_chunks.size()) {
-        shared->resize(group.timestamp_chunks.size());
-      }
-      // A decoded chunk is never empty, so empty means not decoded yet.
-      if ((*shared)[i].empty()) {
-        if (absl::Status s = DecodeTimestampChunk(block, group.timestamp_chunks[i], &(*shared)[i]);
-            !s.ok()) {
-          return s;
-        }
-      }
-      chunk_ts = &(*shared)[i];
+      absl::StatusOr<const std::vector<int64_t>*> shared = scan->SharedTimestamps(block, group, i);
+      if (!shared.ok()) return shared.status();
+      chunk_ts = *shared;
     }
-    if (absl::Status s = DecodeChunk(block, ref, !field.shared_timestamps, &own_ts, &chunk_values);
-        !s.ok()) {
-      return s;
-    }
-    if (chunk_values.index() != values->index()) {
+    absl::StatusOr<std::string_view> bytes = scan->ReadChunk(block, ref);
+    if (!bytes.ok()) return bytes.status();
+    absl::StatusOr<c::ParsedChunk> chunk = c::ParseChunk(*bytes);
+    if (!chunk.ok()) return Damaged(block, chunk.status());
+    if (ColumnIndexOf(chunk->summary.type) != values->index()) {
       return Damaged(block, absl::DataLossError("chunk type differs from its field's"));
     }
-    const size_t n = std::visit([](const auto& v) { return v.size(); }, chunk_values);
+    const size_t old_size = std::visit([](const auto& v) { return v.size(); }, *values);
+    if (absl::Status s = c::DecodeChunkValuesInto(*chunk, values); !s.ok()) {
+      return Damaged(block, s);
+    }
+    if (!field.shared_timestamps) {
+      if (absl::Status s = c::DecodeChunkTimestamps(*chunk, scan->own_timestamps()); !s.ok()) {
+        return Damaged(block, s);
+      }
+    }
+    const size_t n = chunk->summary.count;
     if (chunk_ts->size() != n) {
       return Damaged(block, absl::DataLossError("chunk value and timestamp counts differ"));
     }
-    const size_t begin =
-        std::lower_bound(chunk_ts->begin(), chunk_ts->end(), lo) - chunk_ts->begin();
-    const size_t end = std::upper_bound(chunk_ts->begin(), chunk_ts->end(), hi) - chunk_ts->begin();
-    if (begin >= end) continue;
-    timestamps->insert(timestamps->end(), chunk_ts->begin() + begin, chunk_ts->begin() + end);
+    size_t begin = 0, end = n;
+    if (ref.first_time < lo || ref.last_time > hi) {  // Else the whole chunk is in range.
+      begin = std::lower_bound(chunk_ts->begin(), chunk_ts->end(), lo) - chunk_ts->begin();
+      end = std::upper_bound(chunk_ts->begin(), chunk_ts->end(), hi) - chunk_ts->begin();
+    }
+    if (begin >= end) begin = end = 0;  // Nothing in range (or timestamps out of order).
+    // Keeps the chunk's values [begin, end) of those just appended.
     std::visit(
-        [&](auto& from) {
-          using V = std::decay_t<decltype(from)>;
-          AppendRange(std::move(from), begin, end, &std::get<V>(*values));
+        [&](auto& v) {
+          v.resize(old_size + end);
+          v.erase(v.begin() + static_cast<ptrdiff_t>(old_size),
+                  v.begin() + static_cast<ptrdiff_t>(old_size + begin));
         },
-        chunk_values);
+        *values);
+    timestamps->insert(timestamps->end(), chunk_ts->begin() + static_cast<ptrdiff_t>(begin),
+                       chunk_ts->begin() + static_cast<ptrdiff_t>(end));
   }
   return absl::OkStatus();
 }
@@ -200,10 +223,11 @@ absl::Status QueryBlock(const BlockReader& block, const SeriesSelector& selector
   if (selector.max_time < meta.start || (meta.end != kMaxTime && selector.min_time >= meta.end)) {
     return absl::OkStatus();
   }
+  BlockScan scan;
   for (uint32_t id : block.GroupsOf(selector.measurement)) {
     if (!matchers.empty() && !matchers.Matches(block.tags(id))) continue;
     const BlockGroup group = block.group(id);
-    SharedTimestamps shared;                        // Decoded once for all the group's fields.
+    scan.StartGroup();  // The group's timestamp chunks are decoded once for all its fields.
     for (const BlockField& field : group.fields) {  // Sorted by key.
       if (!selector.fields.empty() && std::find(selector.fields.begin(), selector.fields.end(),
                                                 field.key) == selector.fields.end()) {
@@ -213,7 +237,7 @@ absl::Status QueryBlock(const BlockReader& block, const SeriesSelector& selector
       series.data.type = field.type;
       series.data.values = EmptyColumn(field.type);
       if (absl::Status s = ReadFieldRange(block, group, field, selector.min_time, selector.max_time,
-                                          &series.data.timestamps, &series.data.values);
+                                          &series.data.timestamps, &series.data.values, &scan);
           !s.ok()) {
         return s;
       }

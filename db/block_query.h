@@ -4,13 +4,17 @@
 #ifndef EDGETSDB_DB_BLOCK_QUERY_H_
 #define EDGETSDB_DB_BLOCK_QUERY_H_
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "db/block/block_reader.h"
 #include "db/tag_matcher.h"
 #include "edgetsdb/db.h"
@@ -40,17 +44,51 @@ std::vector<KeyedSeries> WithKeys(std::vector<SeriesData> series);
 // An empty column of the type's alternative.
 ValueColumn EmptyColumn(FieldType type);
 
-// A group's timestamp chunks as decoded so far (by chunk index; empty: not yet), shared by the
-// calls for its fields.
-using SharedTimestamps = std::vector<std::vector<int64_t>>;
+// What the reads of one group's fields share, and what a scan reuses from group to group: the
+// group's timestamp chunks as decoded so far, the last few frames read (so that a group whose
+// timestamp and field chunks straddle frames does not decompress them again and again; the
+// BlockReader keeps only one), and scratch space. Used by one thread at a time, and not beyond the
+// life of the readers it reads (frames are told apart by reader address).
+class BlockScan {
+ public:
+  // Forgets the decoded timestamp chunks (keeping their memory): call before reading another
+  // group's fields with this scan. Frames stay, as the next group's chunks follow in them.
+  void StartGroup();
+
+  // The bytes of a chunk of block, from a frame held here or read through block.ReadChunkView.
+  absl::StatusOr<std::string_view> ReadChunk(const BlockReader& block, const ChunkRef& ref);
+  // The group's timestamp chunk `index` (of group.timestamp_chunks), decoded once per StartGroup.
+  absl::StatusOr<const std::vector<int64_t>*> SharedTimestamps(const BlockReader& block,
+                                                               const BlockGroup& group,
+                                                               size_t index);
+  // Scratch for a chunk's own timestamps.
+  std::vector<int64_t>* own_timestamps() { return &own_timestamps_; }
+
+ private:
+  // Four 64 KiB frames: enough for any interleaving within a group that straddles frames.
+  static constexpr size_t kHeldFrames = 4;
+  struct HeldFrame {
+    const BlockReader* block = nullptr;
+    uint32_t frame = 0;
+    uint64_t last_use = 0;  // The least recently used frame makes room.
+    std::shared_ptr<const std::string> data;
+  };
+
+  std::vector<std::vector<int64_t>> timestamps_;  // By chunk index; empty: not decoded yet.
+  size_t timestamp_chunks_ = 0;                   // Of the current group.
+  std::vector<int64_t> own_timestamps_;
+  std::array<HeldFrame, kHeldFrames> frames_;
+  uint64_t uses_ = 0;
+};
 
 // Appends the field's points with timestamps in [lo, hi] to *timestamps and *values (of the
-// field's type). DataLoss naming the block for a damaged chunk. shared may be null; pass the same
-// one for the fields of one group so that its timestamp chunks are decoded once.
+// field's type), reserving room for them first. DataLoss naming the block for a damaged chunk.
+// scan may be null; pass the same one for the fields of one group (StartGroup between groups) so
+// that its timestamp chunks are decoded once and its frames decompressed once.
 absl::Status ReadFieldRange(const BlockReader& block, const BlockGroup& group,
                             const BlockField& field, int64_t lo, int64_t hi,
                             std::vector<int64_t>* timestamps, ValueColumn* values,
-                            SharedTimestamps* shared = nullptr);
+                            BlockScan* scan = nullptr);
 
 // Appends the selected series of the block (as Db::Query selects them), in key and field order.
 absl::Status QueryBlock(const BlockReader& block, const SeriesSelector& selector,

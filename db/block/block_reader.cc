@@ -712,7 +712,7 @@ std::vector<uint32_t> BlockReader::MatchGroups(std::string_view measurement,
   return ids;
 }
 
-absl::StatusOr<std::string> BlockReader::ReadChunk(const ChunkRef& ref) const {
+absl::StatusOr<BlockReader::ChunkBytes> BlockReader::ReadChunkView(const ChunkRef& ref) const {
   if (ref.frame >= frames_.size() || ref.length == 0 || ref.offset > frames_[ref.frame].raw_size ||
       ref.length > frames_[ref.frame].raw_size - ref.offset) {
     return absl::InvalidArgumentError(
@@ -754,7 +754,13 @@ absl::StatusOr<std::string> BlockReader::ReadChunk(const ChunkRef& ref) const {
     cached_status_ = status;
     if (!status.ok()) return status;
   }
-  return raw->substr(ref.offset, ref.length);
+  return ChunkBytes{std::string_view(*raw).substr(ref.offset, ref.length), std::move(raw)};
+}
+
+absl::StatusOr<std::string> BlockReader::ReadChunk(const ChunkRef& ref) const {
+  absl::StatusOr<ChunkBytes> chunk = ReadChunkView(ref);
+  if (!chunk.ok()) return chunk.status();
+  return std::string(chunk->bytes);
 }
 
 void BlockReader::ReleaseCache() const {

@@ -122,10 +122,23 @@ class BlockReader {
 
   // --- Data ---
 
+  // The bytes of one chunk without copying them: a view into its decompressed frame, which
+  // `frame` keeps alive (also after the reader's cache lets it go, or the reader closes).
+  struct ChunkBytes {
+    std::string_view bytes;
+    std::shared_ptr<const std::string> frame;
+  };
+
   // The bytes of one chunk (then compression::ParseChunk). Reads and decompresses its frame, and
-  // keeps the last frame read (or the damage found in it) for the next call. DataLoss naming the
-  // block and offset for a frame that cannot be read back; InvalidArgument for a ref that does not
-  // lie within the block's frames. The chunk's own CRC is checked by ParseChunk, not here.
+  // keeps the last frame read (or the damage found in it) for the next call: one frame per open
+  // block, as every block of the data directory stays open. A caller that reads chunks of a few
+  // frames interleaved (a group's timestamp chunks and its fields' chunks, when the group
+  // straddles frames) keeps their ChunkBytes::frame itself rather than decompress them again.
+  // DataLoss naming the block and offset for a frame that cannot be read back; InvalidArgument for
+  // a ref that does not lie within the block's frames. The chunk's own CRC is checked by
+  // ParseChunk, not here.
+  [[nodiscard]] absl::StatusOr<ChunkBytes> ReadChunkView(const ChunkRef& ref) const;
+  // The same, copied.
   [[nodiscard]] absl::StatusOr<std::string> ReadChunk(const ChunkRef& ref) const;
   // Drops the cached frame.
   void ReleaseCache() const;

@@ -57,6 +57,52 @@ TEST(ChunkTest, FloatChunkRoundTripsWithItsSummary) {
   for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(DoubleBits(got[i]), DoubleBits(values[i]));
 }
 
+TEST(ChunkTest, DecodeChunkValuesIntoAppendsToTheColumn) {
+  const std::vector<int64_t> ts = RegularTimestamps(3);
+  const std::vector<double> first = {1.5, 2.5, 3.5}, second = {-0.0, NAN, 7.25};
+  const std::string a = Encode(ts, absl::MakeConstSpan(first));
+  const std::string b = Encode(ts, absl::MakeConstSpan(second));
+  Column column = std::vector<double>();
+  std::get<std::vector<double>>(column).reserve(6);
+  for (const std::string* encoded : {&a, &b}) {
+    auto parsed = ParseChunk(*encoded);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    ASSERT_TRUE(DecodeChunkValuesInto(*parsed, &column).ok());
+  }
+  const auto& got = std::get<std::vector<double>>(column);
+  ASSERT_EQ(got.size(), 6u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(DoubleBits(got[i]), DoubleBits(first[i]));
+    EXPECT_EQ(DoubleBits(got[3 + i]), DoubleBits(second[i]));
+  }
+
+  const std::vector<int64_t> ints = {-5, 0, 1LL << 40};
+  const std::string c = Encode(ts, absl::MakeConstSpan(ints));
+  auto parsed = ParseChunk(c);
+  ASSERT_TRUE(parsed.ok());
+  Column int_column = std::vector<int64_t>{9};
+  ASSERT_TRUE(DecodeChunkValuesInto(*parsed, &int_column).ok());
+  EXPECT_EQ(std::get<std::vector<int64_t>>(int_column),
+            (std::vector<int64_t>{9, -5, 0, 1LL << 40}));
+}
+
+TEST(ChunkTest, DecodeChunkValuesIntoRefusesAnotherTypeAndKeepsTheColumn) {
+  const std::vector<int64_t> ts = RegularTimestamps(2);
+  const std::vector<double> values = {1.0, 2.0};
+  auto parsed = ParseChunk(Encode(ts, absl::MakeConstSpan(values)));
+  ASSERT_TRUE(parsed.ok());
+  Column column = std::vector<uint64_t>{4};
+  EXPECT_EQ(DecodeChunkValuesInto(*parsed, &column).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::get<std::vector<uint64_t>>(column), std::vector<uint64_t>{4});
+
+  // A damaged value stream (the checksum is not checked again here) leaves the column as it was.
+  ParsedChunk damaged = *parsed;
+  damaged.value_stream = damaged.value_stream.substr(0, 1);
+  Column floats = std::vector<double>{3.0};
+  EXPECT_FALSE(DecodeChunkValuesInto(damaged, &floats).ok());
+  EXPECT_EQ(std::get<std::vector<double>>(floats), std::vector<double>{3.0});
+}
+
 TEST(ChunkTest, EveryValueTypeRoundTrips) {
   const std::vector<int64_t> ts = RegularTimestamps(4);
   const std::vector<int64_t> ints = {std::numeric_limits<int64_t>::min(), -1, 0,

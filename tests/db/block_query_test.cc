@@ -5,6 +5,7 @@
 // and tags.
 #include "db/block_query.h"
 
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -307,7 +308,7 @@ class QueryBlockTest : public ::testing::Test {
   }
 
   FaultInjectionEnv env_;
-  const std::vector<Point> points_ = SamplePoints();
+  std::vector<Point> points_ = SamplePoints();
   std::unique_ptr<BlockReader> block_;
 };
 
@@ -373,6 +374,35 @@ TEST_F(QueryBlockTest, TagMatchersSelectGroups) {
   EXPECT_EQ(Answer(selector), Expected(selector));
   selector.matchers = {{"rack", Op::kRegexMatch, "."}};
   EXPECT_TRUE(Answer(selector).empty());
+}
+
+// Groups larger than a frame, written with Zstandard: a group's timestamp and field chunks lie in
+// different frames and are read interleaved, which the scan's held frames serve.
+TEST_F(QueryBlockTest, GroupsStraddlingFramesComeBackAsWritten) {
+  std::vector<Point> points;
+  uint64_t noise = 12345;
+  for (int d = 0; d < 3; ++d) {
+    const Tags tags = {{"device", absl::StrCat("d", d)}};
+    for (int i = 0; i < 700; ++i) {
+      Point p{"env", tags, {}, kStart + 5 * kSecond + i * 10 * kSecond};
+      for (int f = 0; f < 12; ++f) {
+        noise = noise * 6364136223846793005u + 1442695040888963407u;  // Incompressible values.
+        p.fields.emplace_back(absl::StrCat("f", f), std::bit_cast<double>(noise >> 2));
+      }
+      points.push_back(std::move(p));
+    }
+  }
+  HeadOptions options;
+  options.max_chunk_values = 128;
+  block_ = WritePointsBlock(&env_, kDir, BlockMeta{kStart, kStart + kPartition, 2}, points, options,
+                            compression::BlockCompression::kZstd);
+  ASSERT_NE(block_, nullptr);
+  ASSERT_GT(block_->frame_count(), 3u);
+  points_ = points;
+  for (const SeriesSelector& selector :
+       {Selector("env"), Selector("env", kStart + 1005 * kSecond, kStart + 4003 * kSecond)}) {
+    EXPECT_EQ(Answer(selector), Expected(selector));
+  }
 }
 
 TEST_F(QueryBlockTest, ADamagedChunkIsDataLossNamingTheBlock) {

@@ -640,6 +640,23 @@ TEST_F(BlockTest, CreateRefusesBadMetaAndExistingBlocks) {
       BlockWriter::Create(&env_, kDir, kMeta, BlockCompression::kNone).status()));
 }
 
+TEST_F(BlockTest, ReadChunkViewSharesTheFrameAndOutlivesTheReader) {
+  std::unique_ptr<BlockReader> reader =
+      OpenBlock(env_, WriteBlock(env_, MakeGroups(50, 2, 30), BlockCompression::kZstd));
+  ASSERT_NE(reader, nullptr);
+  const BlockGroup g = reader->group(7);
+  const ChunkRef ref = g.fields[1].chunks[0];
+  const std::string copied = *reader->ReadChunk(ref);
+  absl::StatusOr<BlockReader::ChunkBytes> view = reader->ReadChunkView(ref);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->bytes, copied);
+  ASSERT_NE(view->frame, nullptr);
+  EXPECT_EQ(view->bytes.data(), view->frame->data() + ref.offset) << "a view, not a copy";
+  reader->ReleaseCache();
+  reader.reset();
+  EXPECT_EQ(view->bytes, copied) << "the frame lives as long as its holder";
+}
+
 TEST_F(BlockTest, ReadChunkRefusesRefsOutsideTheBlock) {
   std::unique_ptr<BlockReader> reader = OpenBlock(env_, WriteBlock(env_, MakeGroups(3, 1, 3)));
   ASSERT_NE(reader, nullptr);
@@ -649,6 +666,7 @@ TEST_F(BlockTest, ReadChunkRefusesRefsOutsideTheBlock) {
                        ChunkRef{.frame = 0, .offset = 1u << 30, .length = 1},
                        ChunkRef{.frame = 0, .offset = 0, .length = ~0u}}) {
     EXPECT_TRUE(absl::IsInvalidArgument(reader->ReadChunk(bad).status()));
+    EXPECT_TRUE(absl::IsInvalidArgument(reader->ReadChunkView(bad).status()));
   }
 }
 
