@@ -17,7 +17,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "db/wal/wal_format.h"
 
 namespace edgetsdb::bench {
 namespace {
@@ -99,12 +98,6 @@ int64_t WallClockNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-uint64_t WalRecordBytes(std::string_view database, const WriteBatch& batch) {
-  uint64_t length_bytes = 1;  // The database name's varint length.
-  for (uint64_t n = database.size(); n >= 0x80; n >>= 7) ++length_bytes;
-  return wal::kRecordHeaderSize + length_bytes + database.size() + batch.rep().size();
 }
 
 std::optional<uint64_t> ProcStatusBytes(std::string_view key) {

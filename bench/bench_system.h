@@ -47,11 +47,6 @@ uint64_t DirectoryBytes(const std::string& path);
 // what is old enough to compact.
 int64_t WallClockNs();
 
-// Bytes the write-ahead log appends for one Db::Write of batch into database: the record header,
-// then `str database | batch rep` (docs/format/wal.md), segment headers aside. This is what the
-// log writes per point (flash wear); GetStats().wal_bytes says what it holds, which flushes trim.
-uint64_t WalRecordBytes(std::string_view database, const WriteBatch& batch);
-
 // A "VmRSS:"-style line of /proc/self/status in bytes, e.g. ProcStatusBytes("VmHWM") for the peak
 // resident set. nullopt when absent (not Linux).
 std::optional<uint64_t> ProcStatusBytes(std::string_view key);

@@ -413,7 +413,6 @@ absl::StatusOr<Result> Measure(const Args& args, std::string_view dataset) {
     if (absl::Status s = db->Write(kDatabase, batch); !s.ok()) return s;
     result.write_seconds += std::chrono::duration<double>(Clock::now() - start).count();
     result.points += batch.value_count();
-    result.wal_written_bytes += WalRecordBytes(kDatabase, batch);
     return line_protocol != nullptr ? line_protocol->Append(text) : absl::OkStatus();
   };
   const bool want_line_protocol = line_protocol != nullptr;
@@ -427,6 +426,7 @@ absl::StatusOr<Result> Measure(const Args& args, std::string_view dataset) {
   }
 
   result.wal_bytes = db->GetStats().wal_bytes;
+  result.wal_written_bytes = db->GetStats().wal_bytes_appended;
   result.compact_status = db->Compact();
   if (!result.compact_status.ok() && !absl::IsUnimplemented(result.compact_status)) {
     return result.compact_status;

@@ -26,6 +26,14 @@ constexpr std::string_view kBlockSuffix = ".blk";
 std::string CheckWalPayload(uint8_t type, std::string_view payload) {
   compression::ByteReader reader(payload);
   std::string_view database;
+  std::string decompressed;
+  if (type == wal::kCompressedWriteBatchType) {
+    absl::StatusOr<std::string> raw = wal::DecompressWriteBatchPayload(payload);
+    if (!raw.ok()) return std::string(raw.status().message());
+    decompressed = *std::move(raw);
+    reader = compression::ByteReader(decompressed);
+    type = wal::kWriteBatchType;
+  }
   switch (type) {
     case wal::kWriteBatchType: {
       if (!reader.ReadLengthPrefixed(&database)) return "write batch record: no database name";

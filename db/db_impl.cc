@@ -245,6 +245,11 @@ class DbImpl final : public Db {
     PutString(&writer.record, database);
     writer.record.append(batch.rep());
     writer.type = wal::kWriteBatchType;
+    // Compressed here, outside every lock, so concurrent writers compress in parallel.
+    if (std::optional<std::string> compressed = wal::CompressWriteBatchPayload(writer.record)) {
+      writer.record = *std::move(compressed);
+      writer.type = wal::kCompressedWriteBatchType;
+    }
     writer.durability = durability;
     writer.database = std::string(database);
     writer.batch = &batch;
@@ -480,6 +485,7 @@ class DbImpl final : public Db {
     absl::MutexLock lock(&wal_mu_);
     stats.wal_syncs = wal_syncs_;
     stats.wal_bytes = wal_ != nullptr ? wal_->TotalBytes() : 0;
+    stats.wal_bytes_appended = wal_bytes_appended_;
     return stats;
   }
 
@@ -747,7 +753,13 @@ class DbImpl final : public Db {
       return static_cast<CatalogOp>(op) == CatalogOp::kSetRetention ? WriteMeta(name)
                                                                     : absl::OkStatus();
     }
-    if (type != wal::kWriteBatchType) {
+    std::string decompressed;
+    if (type == wal::kCompressedWriteBatchType) {
+      absl::StatusOr<std::string> raw = wal::DecompressWriteBatchPayload(payload);
+      if (!raw.ok()) return raw.status();
+      decompressed = *std::move(raw);
+      payload = decompressed;
+    } else if (type != wal::kWriteBatchType) {
       if (type >= wal::kFirstOptionalType) return absl::OkStatus();
       return absl::FailedPreconditionError(
           absl::StrCat("log record type ", type, " needs a newer edgetsdb"));
@@ -928,6 +940,7 @@ class DbImpl final : public Db {
         return wal_->status().ok() ? position.status() : Stopped(wal_->status());
       }
       w->segment = position->segment;
+      wal_bytes_appended_ += wal::kRecordHeaderSize + w->record.size();
     }
     if (sync) {
       if (absl::Status s = wal_->Sync(); !s.ok()) return Stopped(s);
@@ -1408,6 +1421,7 @@ class DbImpl final : public Db {
   absl::Mutex wal_mu_ ABSL_ACQUIRED_AFTER(mu_);
   std::unique_ptr<WalWriter> wal_ ABSL_GUARDED_BY(wal_mu_);
   uint64_t wal_syncs_ ABSL_GUARDED_BY(wal_mu_) = 0;
+  uint64_t wal_bytes_appended_ ABSL_GUARDED_BY(wal_mu_) = 0;
 };
 
 }  // namespace

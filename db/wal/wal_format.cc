@@ -5,8 +5,27 @@
 
 #include "compression/coding.h"
 #include "compression/crc32c.h"
+#include "compression/lz4_block.h"
 
 namespace edgetsdb::wal {
+
+std::optional<std::string> CompressWriteBatchPayload(std::string_view payload) {
+  if (payload.size() < kMinCompressedPayload) return std::nullopt;
+  std::string out;
+  compression::PutVarint64(&out, payload.size());
+  if (!compression::AppendLz4Block(payload, &out)) return std::nullopt;
+  if (out.size() > payload.size() - payload.size() / 8) return std::nullopt;
+  return out;
+}
+
+absl::StatusOr<std::string> DecompressWriteBatchPayload(std::string_view payload) {
+  compression::ByteReader in(payload);
+  uint64_t raw_size = 0;
+  if (!in.ReadVarint64(&raw_size) || raw_size > kMaxPayloadSize) {
+    return absl::DataLossError("compressed write batch record: bad raw size");
+  }
+  return compression::DecodeLz4Block(in.Rest(), raw_size, "compressed write batch record");
+}
 
 std::string SegmentFileName(uint64_t number) {
   char buf[32];

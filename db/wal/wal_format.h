@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/statusor.h"
+
 namespace edgetsdb::wal {
 
 // "EWAL": readable in a hex dump.
@@ -34,11 +36,24 @@ inline constexpr uint32_t kMaxPayloadSize = uint32_t{1} << 24;
 inline constexpr uint8_t kZeroType = 0;
 inline constexpr uint8_t kWriteBatchType = 1;
 inline constexpr uint8_t kCatalogType = 2;
+// A type-1 payload compressed: `varint raw size | LZ4 block`.
+inline constexpr uint8_t kCompressedWriteBatchType = 3;
 inline constexpr uint8_t kFirstOptionalType = 128;
+
+// Payloads at least this large are offered to LZ4; smaller ones rarely shrink enough to pay.
+inline constexpr size_t kMinCompressedPayload = 512;
 
 // Segments are rolled at this size by default: small enough that an SD card's WAL stays a few
 // segments, large enough that the per-segment syncs and header are negligible.
 inline constexpr uint64_t kDefaultSegmentSize = uint64_t{8} << 20;
+
+// The type-3 form of a type-1 payload, when it is at least kMinCompressedPayload bytes and LZ4
+// saves at least an eighth of it; otherwise nullopt (log the type-1 payload as it is). A batch of
+// many single-field devices spells each series key in full; LZ4 finds their shared prefixes.
+std::optional<std::string> CompressWriteBatchPayload(std::string_view payload);
+// The type-1 payload a type-3 payload holds. DataLoss if it does not decode or its raw size is
+// over kMaxPayloadSize.
+absl::StatusOr<std::string> DecompressWriteBatchPayload(std::string_view payload);
 
 // "00000001.wal": the number zero-padded to at least 8 digits.
 std::string SegmentFileName(uint64_t number);

@@ -106,7 +106,8 @@ struct DbStats {
   uint64_t points_written = 0;
   uint64_t points_rejected = 0;
   uint64_t wal_syncs = 0;
-  uint64_t wal_bytes = 0;
+  uint64_t wal_bytes = 0;           // The log's size now (flushes shrink it).
+  uint64_t wal_bytes_appended = 0;  // Written to the log since open: what the flash wears by.
   uint64_t block_bytes = 0;
   uint64_t blocks = 0;
   uint64_t head_bytes = 0;  // Memory of the heads (the one taking writes and one being flushed).
