@@ -298,21 +298,49 @@ std::vector<SeriesData> MergeSources(std::vector<std::vector<KeyedSeries>> sourc
     for (KeyedSeries& s : sources[0]) out.push_back(std::move(s.data));
     return out;
   }
-  std::map<std::pair<std::string, std::string>, SeriesData> merged;
+  // Each series' pieces, oldest source first.
+  std::map<std::pair<std::string, std::string>, std::vector<SeriesData*>> pieces;
   for (std::vector<KeyedSeries>& source : sources) {
     for (KeyedSeries& s : source) {
-      auto [it, inserted] =
-          merged.try_emplace({std::move(s.series_key), s.data.field}, SeriesData());
-      if (inserted) {
-        it->second = std::move(s.data);
-      } else {
-        MergeSeriesInto(&it->second, std::move(s.data));
-      }
+      pieces[{std::move(s.series_key), s.data.field}].push_back(&s.data);
     }
   }
   std::vector<SeriesData> out;
-  out.reserve(merged.size());
-  for (auto& [key, series] : merged) out.push_back(std::move(series));
+  out.reserve(pieces.size());
+  for (auto& [key, list] : pieces) {
+    out.push_back(std::move(*list[0]));
+    SeriesData& merged = out.back();
+    if (list.size() == 1) continue;
+    // The common case: pieces of one type, each later than the one before (blocks of successive
+    // partitions, then the head): concatenated into columns reserved once. Else merged pairwise.
+    bool ordered = !merged.timestamps.empty();
+    size_t total = merged.timestamps.size();
+    for (size_t i = 1; i < list.size() && ordered; ++i) {
+      const SeriesData& piece = *list[i];
+      const int64_t last = i == 1 ? merged.timestamps.back() : list[i - 1]->timestamps.back();
+      ordered =
+          piece.type == merged.type && !piece.timestamps.empty() && piece.timestamps.front() > last;
+      total += piece.timestamps.size();
+    }
+    if (!ordered) {
+      for (size_t i = 1; i < list.size(); ++i) MergeSeriesInto(&merged, std::move(*list[i]));
+      continue;
+    }
+    ReserveMore(&merged.timestamps, total - merged.timestamps.size());
+    std::visit(
+        [&](auto& values) {
+          using V = std::decay_t<decltype(values)>;
+          ReserveMore(&values, total - values.size());
+          for (size_t i = 1; i < list.size(); ++i) {
+            V& from = std::get<V>(list[i]->values);
+            merged.timestamps.insert(merged.timestamps.end(), list[i]->timestamps.begin(),
+                                     list[i]->timestamps.end());
+            values.insert(values.end(), std::make_move_iterator(from.begin()),
+                          std::make_move_iterator(from.end()));
+          }
+        },
+        merged.values);
+  }
   return out;
 }
 
