@@ -20,17 +20,25 @@
 // Flush() and Compact() may return Unimplemented (while they are being built): the benchmark then
 // says so on stderr and scans what the engine holds; in_blocks is the share of points in blocks.
 //
-// Counters: items_per_second = points returned (Query) or aggregated (QueryWindows) per second,
-// one thread; windows = windows returned per series.
+// Scan/DecodeOnly opens the dataset's block files itself and decodes every chunk (frames
+// decompressed, chunks parsed and checksummed, timestamps and values decoded into scratch
+// columns reused from chunk to chunk) without building results: what the codec path costs on one
+// core, against which Query's materialized vectors, merging and allocation can be judged.
+//
+// Counters: items_per_second = points returned (Query), aggregated (QueryWindows) or decoded
+// (DecodeOnly) per second, one thread; windows = windows returned per series.
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -38,6 +46,10 @@
 #include "bench/bench_system.h"
 #include "bench/sensor_fleet.h"
 #include "benchmark/benchmark.h"
+#include "compression/chunk.h"
+#include "db/block/block_reader.h"
+#include "db/block_query.h"
+#include "db/env.h"
 #include "edgetsdb/db.h"
 #include "edgetsdb/options.h"
 #include "edgetsdb/write_batch.h"
@@ -206,6 +218,79 @@ void QueryWindows1h(benchmark::State& state, const DatasetSpec& spec) {
   state.counters["in_blocks"] = (*dataset)->in_blocks;
 }
 
+// Decodes every chunk of the block; returns the field values decoded, or the first error.
+absl::StatusOr<uint64_t> DecodeBlock(const BlockReader& block, BlockScan* scan,
+                                     std::vector<int64_t>* timestamps,
+                                     compression::Column* values) {
+  uint64_t decoded = 0;
+  for (uint32_t id = 0; id < block.group_count(); ++id) {
+    const BlockGroup group = block.group(id);
+    for (const ChunkRef& ref : group.timestamp_chunks) {  // Shared by the group's fields.
+      absl::StatusOr<std::string_view> bytes = scan->ReadChunk(block, ref);
+      if (!bytes.ok()) return bytes.status();
+      absl::StatusOr<compression::ParsedChunk> chunk = compression::ParseChunk(*bytes);
+      if (!chunk.ok()) return chunk.status();
+      if (absl::Status s = compression::DecodeChunkTimestamps(*chunk, timestamps); !s.ok()) {
+        return s;
+      }
+    }
+    for (const BlockField& field : group.fields) {
+      for (const ChunkRef& ref : field.chunks) {
+        // Values appended to a column cleared per chunk: no allocation once it has grown.
+        absl::StatusOr<std::string_view> bytes = scan->ReadChunk(block, ref);
+        if (!bytes.ok()) return bytes.status();
+        absl::StatusOr<compression::ParsedChunk> chunk = compression::ParseChunk(*bytes);
+        if (!chunk.ok()) return chunk.status();
+        if (!field.shared_timestamps) {
+          if (absl::Status s = compression::DecodeChunkTimestamps(*chunk, timestamps); !s.ok()) {
+            return s;
+          }
+        }
+        std::visit([](auto& v) { v.clear(); }, values[static_cast<int>(field.type)]);
+        if (absl::Status s =
+                compression::DecodeChunkValuesInto(*chunk, &values[static_cast<int>(field.type)]);
+            !s.ok()) {
+          return s;
+        }
+        decoded += ref.count;
+      }
+    }
+  }
+  return decoded;
+}
+
+void DecodeOnly(benchmark::State& state, const DatasetSpec& spec) {
+  auto dataset = Dataset(spec);
+  if (!dataset.ok()) return state.SkipWithError(dataset.status().ToString().c_str());
+  std::vector<std::unique_ptr<BlockReader>> blocks;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator((*dataset)->dir.path() + "/db")) {
+    if (entry.path().extension() != ".blk") continue;
+    auto block = BlockReader::Open(Env::Default(), entry.path().string());
+    if (!block.ok()) return state.SkipWithError(block.status().ToString().c_str());
+    blocks.push_back(*std::move(block));
+  }
+  std::vector<int64_t> timestamps;
+  // One scratch column per field type, in FieldType order.
+  compression::Column values[] = {std::vector<double>(), std::vector<int64_t>(),
+                                  std::vector<uint64_t>(), std::vector<uint8_t>(),
+                                  std::vector<std::string>()};
+  uint64_t decoded = 0;
+  for (auto _ : state) {
+    decoded = 0;
+    for (const auto& block : blocks) {
+      BlockScan scan;
+      auto n = DecodeBlock(*block, &scan, &timestamps, values);
+      if (!n.ok()) return state.SkipWithError(n.status().ToString().c_str());
+      decoded += *n;
+    }
+    benchmark::DoNotOptimize(decoded);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(decoded * state.iterations()));
+  state.counters["blocks"] = static_cast<double>(blocks.size());
+  state.counters["in_blocks"] = (*dataset)->in_blocks;
+}
+
 void RegisterAll() {
   for (const DatasetSpec& spec : kDatasets) {
     benchmark::RegisterBenchmark(absl::StrCat("Scan/Query/", spec.name).c_str(), QueryAll, spec)
@@ -213,6 +298,10 @@ void RegisterAll() {
         ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(absl::StrCat("Scan/QueryWindows1h/", spec.name).c_str(),
                                  QueryWindows1h, spec)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(absl::StrCat("Scan/DecodeOnly/", spec.name).c_str(), DecodeOnly,
+                                 spec)
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
   }
