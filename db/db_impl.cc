@@ -1194,7 +1194,11 @@ class DbImpl final : public Db {
       meta.sequence = next_sequence_++;
     }
     const std::string dir = BlocksDir(db.dir);
-    auto writer = BlockWriter::Create(env_, dir, meta, compression::BlockCompression::kLz4);
+    // Wider than a partition means old data (FlushWindow): cold, so Zstandard as compaction has it.
+    const auto codec = end != kMaxTime && end - start > options_.partition_duration_ns
+                           ? compression::BlockCompression::kZstd
+                           : compression::BlockCompression::kLz4;
+    auto writer = BlockWriter::Create(env_, dir, meta, codec);
     if (!writer.ok()) return writer.status();
     if (absl::Status s = head.FlushInput(
             start, end,
