@@ -89,7 +89,8 @@ TEST(ChunkTest, DecodeChunkValuesIntoAppendsToTheColumn) {
 TEST(ChunkTest, DecodeChunkValuesIntoRefusesAnotherTypeAndKeepsTheColumn) {
   const std::vector<int64_t> ts = RegularTimestamps(2);
   const std::vector<double> values = {1.0, 2.0};
-  auto parsed = ParseChunk(Encode(ts, absl::MakeConstSpan(values)));
+  const std::string encoded = Encode(ts, absl::MakeConstSpan(values));  // Outlives parsed.
+  auto parsed = ParseChunk(encoded);
   ASSERT_TRUE(parsed.ok());
   Column column = std::vector<uint64_t>{4};
   EXPECT_EQ(DecodeChunkValuesInto(*parsed, &column).code(), absl::StatusCode::kInvalidArgument);
