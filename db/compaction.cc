@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "compression/chunk.h"
+#include "db/block_query.h"
 #include "db/rows.h"
 
 namespace edgetsdb {
@@ -22,11 +23,11 @@ absl::Status Damaged(const BlockReader& block, const absl::Status& cause) {
   return absl::DataLossError(absl::StrCat(block.path(), ": ", cause.message()));
 }
 
+// The chunk parsed; its views stay valid until scan reads a few more frames.
 absl::StatusOr<c::ParsedChunk> ReadParsed(const BlockReader& block, const ChunkRef& ref,
-                                          std::string* bytes) {
-  absl::StatusOr<std::string> read = block.ReadChunk(ref);
-  if (!read.ok()) return read.status();
-  *bytes = *std::move(read);
+                                          BlockScan* scan) {
+  absl::StatusOr<std::string_view> bytes = scan->ReadChunk(block, ref);
+  if (!bytes.ok()) return bytes.status();
   absl::StatusOr<c::ParsedChunk> chunk = c::ParseChunk(*bytes);
   if (!chunk.ok()) return Damaged(block, chunk.status());
   return chunk;
@@ -56,13 +57,12 @@ struct FieldTable {
 // fields' values on them, then each other field's points as rows of their own (SortAndMerge folds
 // equal timestamps together later).
 absl::Status AppendGroup(const BlockReader& block, const BlockGroup& group, FieldTable* fields,
-                         Rows* rows) {
-  std::string bytes;
+                         Rows* rows, BlockScan* scan) {
   std::vector<int64_t> ts;
   std::vector<size_t> at;
   std::vector<size_t> chunk_base;  // First row of each timestamp chunk.
   for (const ChunkRef& ref : group.timestamp_chunks) {
-    absl::StatusOr<c::ParsedChunk> chunk = ReadParsed(block, ref, &bytes);
+    absl::StatusOr<c::ParsedChunk> chunk = ReadParsed(block, ref, scan);
     if (!chunk.ok()) return chunk.status();
     ts.clear();
     if (absl::Status s = c::DecodeChunkTimestamps(*chunk, &ts); !s.ok()) return Damaged(block, s);
@@ -72,7 +72,7 @@ absl::Status AppendGroup(const BlockReader& block, const BlockGroup& group, Fiel
   for (const BlockField& field : group.fields) {
     const uint32_t id = fields->Id(field.key, field.type, rows);
     for (size_t i = 0; i < field.chunks.size(); ++i) {
-      absl::StatusOr<c::ParsedChunk> chunk = ReadParsed(block, field.chunks[i], &bytes);
+      absl::StatusOr<c::ParsedChunk> chunk = ReadParsed(block, field.chunks[i], scan);
       if (!chunk.ok()) return chunk.status();
       absl::StatusOr<c::Column> values = c::DecodeChunkValues(*chunk);
       if (!values.ok()) return Damaged(block, values.status());
@@ -193,6 +193,8 @@ absl::StatusOr<std::string> MergeBlocks(Env* env, const std::string& dir,
 
   // A k-way walk over the inputs' groups, which each lists in series key order.
   std::vector<uint32_t> cursor(inputs.size(), 0);
+  // One per input, so that its frames are decompressed about once however the inputs interleave.
+  std::vector<BlockScan> scans(inputs.size());
   std::vector<std::string> keys(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (inputs[i]->group_count() > 0) keys[i] = inputs[i]->series_key(0);
@@ -211,7 +213,9 @@ absl::StatusOr<std::string> MergeBlocks(Env* env, const std::string& dir,
     for (size_t i = 0; i < inputs.size(); ++i) {  // Oldest first: later rows win.
       if (cursor[i] >= inputs[i]->group_count() || keys[i] != key) continue;
       const BlockGroup group = inputs[i]->group(cursor[i]);
-      if (absl::Status s = AppendGroup(*inputs[i], group, &fields, &rows); !s.ok()) return s;
+      if (absl::Status s = AppendGroup(*inputs[i], group, &fields, &rows, &scans[i]); !s.ok()) {
+        return s;
+      }
       if (++cursor[i] < inputs[i]->group_count()) keys[i] = inputs[i]->series_key(cursor[i]);
     }
     rows.SortAndMerge();

@@ -206,9 +206,9 @@ struct SeriesWork {
   std::vector<SeriesData> newer;  // From the heads, oldest first.
 };
 
-absl::StatusOr<c::ChunkSummary> ReadSummary(const ChunkItem& item) {
+absl::StatusOr<c::ChunkSummary> ReadSummary(const ChunkItem& item, BlockScan* scan) {
   const ChunkRef& ref = item.group->fields[item.field].chunks[item.chunk];
-  absl::StatusOr<std::string> bytes = item.block->ReadChunk(ref);
+  absl::StatusOr<std::string_view> bytes = scan->ReadChunk(*item.block, ref);
   if (!bytes.ok()) return bytes.status();
   absl::StatusOr<c::ParsedChunk> chunk = c::ParseChunk(*bytes);
   if (!chunk.ok()) {
@@ -290,6 +290,9 @@ absl::StatusOr<std::vector<WindowSeries>> QueryWindowsOver(
   }
 
   std::vector<WindowSeries> out;
+  // Holds the frames chunks were last read from: a block's chunks are read in index order, so
+  // each frame is decompressed about once.
+  BlockScan scan;
   for (auto& [key, series] : work) {
     // Intervals of everything but this series' block chunks, to find the chunks nothing overlaps.
     std::vector<std::pair<int64_t, int64_t>> intervals;
@@ -329,7 +332,7 @@ absl::StatusOr<std::vector<WindowSeries>> QueryWindowsOver(
       };
       const bool one_window = floor_div(first_rel) == floor_div(last_rel);
       if (inside && one_window && !overlapped(item.first_time, item.last_time)) {
-        absl::StatusOr<c::ChunkSummary> summary = ReadSummary(item);
+        absl::StatusOr<c::ChunkSummary> summary = ReadSummary(item, &scan);
         if (!summary.ok()) return summary.status();
         acc.AddSummary(*summary);
         ++stats->chunks_from_summaries;
@@ -345,8 +348,10 @@ absl::StatusOr<std::vector<WindowSeries>> QueryWindowsOver(
       SeriesData piece;
       piece.type = series.type;
       piece.values = EmptyColumn(series.type);
-      if (absl::Status s = ReadFieldRange(*item.block, group_view, one, selector.min_time,
-                                          selector.max_time, &piece.timestamps, &piece.values);
+      scan.StartGroup();  // group_view is this chunk's alone.
+      if (absl::Status s =
+              ReadFieldRange(*item.block, group_view, one, selector.min_time, selector.max_time,
+                             &piece.timestamps, &piece.values, &scan);
           !s.ok()) {
         return s;
       }
