@@ -34,10 +34,23 @@ class WindowAccumulator {
  public:
   WindowAccumulator(const WindowSpec& spec, FieldType type) : spec_(spec), type_(type) {}
 
+  // timestamps ascend: the window is looked up once per window, not per point.
   void AddPoints(const std::vector<int64_t>& timestamps, const ValueColumn& values) {
     std::visit(
         [&](const auto& v) {
-          for (size_t i = 0; i < timestamps.size(); ++i) AddValue(timestamps[i], v[i]);
+          Accumulator* acc = nullptr;
+          int64_t window_last = 0;  // Inclusive, so that a window ending at kMaxTime works.
+          for (size_t i = 0; i < timestamps.size(); ++i) {
+            const int64_t t = timestamps[i];
+            if (acc == nullptr || t > window_last) {
+              const int64_t start = WindowStart(t);
+              acc = &windows_[start];
+              const __int128 last = static_cast<__int128>(start) + spec_.width_ns - 1;
+              window_last = static_cast<int64_t>(
+                  std::min<__int128>(last, std::numeric_limits<int64_t>::max()));
+            }
+            AddValue(*acc, t, v[i]);
+          }
         },
         values);
   }
@@ -138,8 +151,7 @@ class WindowAccumulator {
   }
 
   template <typename T>
-  void AddValue(int64_t t, const T& value) {
-    Accumulator& acc = windows_[WindowStart(t)];
+  void AddValue(Accumulator& acc, int64_t t, const T& value) {
     const bool empty = acc.count == 0;
     ++acc.count;
     c::SummaryValue v;
