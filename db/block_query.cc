@@ -307,7 +307,9 @@ std::vector<SeriesData> MergeSources(std::vector<std::vector<KeyedSeries>> sourc
   }
   std::vector<SeriesData> out;
   out.reserve(pieces.size());
-  for (auto& [key, list] : pieces) {
+  for (auto& entry : pieces) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const std::vector<SeriesData*>& list = entry.second;
     out.push_back(std::move(*list[0]));
     SeriesData& merged = out.back();
     if (list.size() == 1) continue;
