@@ -75,7 +75,6 @@ class BlockScan {
   };
 
   std::vector<std::vector<int64_t>> timestamps_;  // By chunk index; empty: not decoded yet.
-  size_t timestamp_chunks_ = 0;                   // Of the current group.
   std::vector<int64_t> own_timestamps_;
   std::array<HeldFrame, kHeldFrames> frames_;
   uint64_t uses_ = 0;

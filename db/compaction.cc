@@ -41,15 +41,16 @@ struct FieldTable {
   // The id for key, and whether an older column of another type must be dropped (the newer type
   // wins, as the newer source would in a query).
   uint32_t Id(std::string_view key, FieldType type, Rows* rows) {
-    auto [it, inserted] = ids.try_emplace(std::string(key), static_cast<uint32_t>(infos.size()));
+    const auto [it, inserted] =
+        ids.try_emplace(std::string(key), static_cast<uint32_t>(infos.size()));
+    const uint32_t id = it->second;  // Not the binding: clang 14 cannot capture one.
     if (inserted) {
       infos.push_back({std::string(key), type});
-    } else if (infos[it->second].type != type) {
-      infos[it->second].type = type;
-      std::erase_if(rows->columns,
-                    [&](const Rows::Column& column) { return column.field == it->second; });
+    } else if (infos[id].type != type) {
+      infos[id].type = type;
+      std::erase_if(rows->columns, [id](const Rows::Column& column) { return column.field == id; });
     }
-    return it->second;
+    return id;
   }
 };
 
