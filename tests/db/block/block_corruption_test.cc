@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <iostream>
 #include <map>
-#include <ostream>
 #include <memory>
+#include <ostream>
 #include <random>
 #include <set>
 #include <string>
