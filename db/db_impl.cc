@@ -708,12 +708,6 @@ class DbImpl final : public Db {
 
   absl::Status RemoveDatabaseFiles(std::string_view name) {
     const std::string dir = DatabaseDir(path_, name);
-    {
-      absl::MutexLock lock(&mu_);
-      // Blocks of the dropped database no longer count; readers still open keep their files.
-      block_bytes_ -= std::min(block_bytes_, dropped_block_bytes_);
-      dropped_block_bytes_ = 0;
-    }
     if (absl::Status s = RemoveTree(env_, dir); !s.ok()) return s;
     return env_->SyncDir(DatabasesDir(path_));
   }
@@ -1020,7 +1014,10 @@ class DbImpl final : public Db {
         return absl::OkStatus();
       case CatalogOp::kDrop:
         if (auto it = databases_.find(name); it != databases_.end()) {
-          for (const auto& block : it->second->blocks) dropped_block_bytes_ += block->file_size();
+          // Its blocks no longer count; queries that pinned them keep their open files.
+          for (const auto& block : it->second->blocks) {
+            block_bytes_ -= std::min(block_bytes_, block->file_size());
+          }
           databases_.erase(it);
         }
         return absl::OkStatus();
@@ -1405,7 +1402,6 @@ class DbImpl final : public Db {
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t head_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t block_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t dropped_block_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t points_written_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t points_rejected_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t flushes_ ABSL_GUARDED_BY(mu_) = 0;
