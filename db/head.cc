@@ -313,9 +313,11 @@ Head::~Head() = default;
 
 absl::Status Head::Apply(const WriteBatch& batch) {
   absl::MutexLock lock(&mu_);
-  // Pass 1 checks every field's type against the measurement's and the batch's own earlier points,
-  // without changing anything, so that a refused batch leaves no trace.
-  point_groups_.clear();
+  // Pass 1 decodes the batch and checks every field's type against the measurement's and the
+  // batch's own earlier points, without changing anything, so that a refused batch leaves no
+  // trace. Pass 2 applies what pass 1 decoded.
+  decoded_points_.clear();
+  decoded_fields_.clear();
   absl::flat_hash_map<std::string, FieldType> new_types;  // measurement length:name + field key.
   WriteBatch::Reader check(batch);
   while (check.Next()) {
@@ -351,15 +353,24 @@ absl::Status Head::Apply(const WriteBatch& batch) {
             ", already exists as type ", AbslView(TypeName(*existing))));
       }
     }
-    point_groups_.push_back(group);
+    decoded_points_.push_back({group, check.series_key(), check.measurement(), check.timestamp(),
+                               static_cast<uint32_t>(decoded_fields_.size()),
+                               static_cast<uint32_t>(fields.size())});
+    decoded_fields_.insert(decoded_fields_.end(), fields.begin(), fields.end());
   }
   if (!check.status().ok()) return check.status();
 
-  size_t i = 0;
-  for (WriteBatch::Reader point(batch); point.Next(); ++i) {
-    Group* group = point_groups_[i];
-    if (group == nullptr) group = FindOrCreateGroup(point);
-    AppendPoint(group, point);
+  const absl::Span<const FieldView> all_fields(decoded_fields_);
+  for (const DecodedPoint& point : decoded_points_) {
+    Group* group = point.group;
+    if (group == nullptr) group = FindOrCreateGroup(point.series_key, point.measurement);
+    AppendPoint(group, point.timestamp, all_fields.subspan(point.first_field, point.field_count));
+  }
+  // The scratch keeps its capacity for the next batch, unless a huge batch would leave it large.
+  constexpr size_t kMaxKeptPoints = 64 * 1024;
+  if (decoded_points_.capacity() > kMaxKeptPoints) {
+    decoded_points_ = {};
+    decoded_fields_ = {};
   }
   return absl::OkStatus();
 }
@@ -404,13 +415,13 @@ std::vector<std::pair<std::string, std::vector<FieldInfo>>> Head::FieldTypes() c
   return out;
 }
 
-Head::Group* Head::FindOrCreateGroup(const WriteBatch::Reader& point) {
-  if (auto it = groups_.find(AbslView(point.series_key())); it != groups_.end()) {
+Head::Group* Head::FindOrCreateGroup(std::string_view series_key, std::string_view measurement) {
+  if (auto it = groups_.find(AbslView(series_key)); it != groups_.end()) {
     return it->second.get();
   }
   auto group = std::make_unique<Group>();
-  group->key = std::string(point.series_key());
-  group->measurement = FindOrCreateMeasurement(point.measurement());
+  group->key = std::string(series_key);
+  group->measurement = FindOrCreateMeasurement(measurement);
   Group* raw = group.get();
   groups_.emplace(AbslView(raw->key), std::move(group));
   raw->measurement->groups.push_back(raw);
@@ -418,13 +429,11 @@ Head::Group* Head::FindOrCreateGroup(const WriteBatch::Reader& point) {
   return raw;
 }
 
-void Head::AppendPoint(Group* group, const WriteBatch::Reader& point) {
+void Head::AppendPoint(Group* group, int64_t t, absl::Span<const FieldView> fields) {
   Measurement& measurement = *group->measurement;
   Rows& open = group->open;
   const size_t row = open.size();
-  const int64_t t = point.timestamp();
   open.ts.push_back(t);
-  const absl::Span<const FieldView> fields = point.fields();
   for (size_t i = 0; i < fields.size(); ++i) {
     const FieldView& field = fields[i];
     const FieldType type = TypeOfView(field);

@@ -199,8 +199,20 @@ class Head {
   Measurement* FindOrCreateMeasurement(std::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint32_t AddField(Measurement& measurement, std::string_view key, FieldType type)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  Group* FindOrCreateGroup(const WriteBatch::Reader& point) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void AppendPoint(Group* group, const WriteBatch::Reader& point)
+  // A point of the batch Apply is applying, as its validation pass decoded it. The views point
+  // into the batch.
+  struct DecodedPoint {
+    Group* group;  // nullptr: not in the head when validated.
+    std::string_view series_key;
+    std::string_view measurement;
+    int64_t timestamp;
+    uint32_t first_field;  // In decoded_fields_.
+    uint32_t field_count;
+  };
+
+  Group* FindOrCreateGroup(std::string_view series_key, std::string_view measurement)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AppendPoint(Group* group, int64_t timestamp, absl::Span<const FieldView> fields)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Seals the group's open run; on failure (a bug) the rows stay in the open run.
   void Seal(Group* group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -223,8 +235,9 @@ class Head {
   uint64_t seal_failures_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t min_time_ ABSL_GUARDED_BY(mu_) = kMaxTime;
   int64_t max_time_ ABSL_GUARDED_BY(mu_) = kMinTime;
-  // Apply's scratch: the group of each point of the batch, found while validating.
-  std::vector<Group*> point_groups_ ABSL_GUARDED_BY(mu_);
+  // Apply's scratch: the batch decoded once, by its validation pass, for the apply pass.
+  std::vector<DecodedPoint> decoded_points_ ABSL_GUARDED_BY(mu_);
+  std::vector<FieldView> decoded_fields_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace edgetsdb
