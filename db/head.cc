@@ -321,18 +321,35 @@ absl::Status Head::Apply(const WriteBatch& batch) {
   absl::flat_hash_map<std::string, FieldType> new_types;  // measurement length:name + field key.
   WriteBatch::Reader check(batch);
   while (check.Next()) {
-    Group* group = nullptr;
-    if (auto it = groups_.find(AbslView(check.series_key())); it != groups_.end()) {
-      group = it->second.get();
+    const absl::Span<const FieldView> fields = check.fields();
+    decoded_points_.push_back({nullptr, check.series_key(), check.measurement(), check.timestamp(),
+                               static_cast<uint32_t>(decoded_fields_.size()),
+                               static_cast<uint32_t>(fields.size())});
+    decoded_fields_.insert(decoded_fields_.end(), fields.begin(), fields.end());
+  }
+  if (!check.status().ok()) return check.status();
+  const absl::Span<const FieldView> all_fields(decoded_fields_);
+
+  // A batch usually touches thousands of devices once each, so every lookup and append misses the
+  // cache; asking for the lines a few points ahead lets those misses overlap.
+  constexpr size_t kAhead = 8;
+  const size_t n = decoded_points_.size();
+  for (size_t p = 0; p < n; ++p) {
+    if (p + kAhead < n) groups_.prefetch(AbslView(decoded_points_[p + kAhead].series_key));
+    DecodedPoint& point = decoded_points_[p];
+    if (auto it = groups_.find(AbslView(point.series_key)); it != groups_.end()) {
+      point.group = it->second.get();
     }
+    const Group* group = point.group;
     const Measurement* measurement = nullptr;
     if (group != nullptr) {
       measurement = group->measurement;
-    } else if (auto it = measurements_.find(AbslView(check.measurement()));
+    } else if (auto it = measurements_.find(AbslView(point.measurement));
                it != measurements_.end()) {
       measurement = it->second.get();
     }
-    const absl::Span<const FieldView> fields = check.fields();
+    const absl::Span<const FieldView> fields =
+        all_fields.subspan(point.first_field, point.field_count);
     for (size_t i = 0; i < fields.size(); ++i) {
       const FieldType type = TypeOfView(fields[i]);
       std::optional<FieldType> existing;
@@ -342,26 +359,26 @@ absl::Status Head::Apply(const WriteBatch& batch) {
         }
       }
       if (!existing) {
-        std::string key = absl::StrCat(check.measurement().size(), ":",
-                                       AbslView(check.measurement()), AbslView(fields[i].key));
+        std::string key = absl::StrCat(point.measurement.size(), ":", AbslView(point.measurement),
+                                       AbslView(fields[i].key));
         existing = new_types.try_emplace(std::move(key), type).first->second;
       }
       if (*existing != type) {
         return absl::InvalidArgumentError(absl::StrCat(
             "field type conflict: input field \"", AbslView(fields[i].key), "\" on measurement \"",
-            AbslView(check.measurement()), "\" is type ", AbslView(TypeName(type)),
+            AbslView(point.measurement), "\" is type ", AbslView(TypeName(type)),
             ", already exists as type ", AbslView(TypeName(*existing))));
       }
     }
-    decoded_points_.push_back({group, check.series_key(), check.measurement(), check.timestamp(),
-                               static_cast<uint32_t>(decoded_fields_.size()),
-                               static_cast<uint32_t>(fields.size())});
-    decoded_fields_.insert(decoded_fields_.end(), fields.begin(), fields.end());
   }
-  if (!check.status().ok()) return check.status();
 
-  const absl::Span<const FieldView> all_fields(decoded_fields_);
-  for (const DecodedPoint& point : decoded_points_) {
+  for (size_t p = 0; p < n; ++p) {
+    if (p + kAhead < n && decoded_points_[p + kAhead].group != nullptr) {
+      const Rows& open = decoded_points_[p + kAhead].group->open;
+      __builtin_prefetch(open.ts.data() + open.ts.size());
+      if (!open.columns.empty()) __builtin_prefetch(open.columns.data());
+    }
+    const DecodedPoint& point = decoded_points_[p];
     Group* group = point.group;
     if (group == nullptr) group = FindOrCreateGroup(point.series_key, point.measurement);
     AppendPoint(group, point.timestamp, all_fields.subspan(point.first_field, point.field_count));
