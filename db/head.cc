@@ -558,42 +558,6 @@ std::vector<const Head::Group*> Head::SortedGroups(const Measurement* measuremen
   return out;
 }
 
-namespace {
-
-template <typename T>
-std::vector<T> Extract(const auto& column, const std::vector<size_t>& rows) {
-  std::vector<T> out;
-  out.reserve(rows.size());
-  for (size_t r : rows) {
-    if constexpr (std::is_same_v<T, std::string>) {
-      out.push_back(column.strings[r]);
-    } else if constexpr (std::is_same_v<T, double>) {
-      out.push_back(std::bit_cast<double>(column.bits[r]));
-    } else {
-      out.push_back(static_cast<T>(column.bits[r]));
-    }
-  }
-  return out;
-}
-
-ValueColumn ExtractValues(const auto& column, const std::vector<size_t>& rows) {
-  switch (column.type) {
-    case FieldType::kFloat:
-      return Extract<double>(column, rows);
-    case FieldType::kInt:
-      return Extract<int64_t>(column, rows);
-    case FieldType::kUint:
-      return Extract<uint64_t>(column, rows);
-    case FieldType::kBool:
-      return Extract<uint8_t>(column, rows);
-    case FieldType::kString:
-      return Extract<std::string>(column, rows);
-  }
-  return {};
-}
-
-}  // namespace
-
 absl::StatusOr<std::vector<SeriesData>> Head::Query(const SeriesSelector& selector) const {
   if (selector.measurement.empty()) {
     return absl::InvalidArgumentError("head query: a measurement is required");
@@ -647,7 +611,7 @@ absl::StatusOr<std::vector<SeriesData>> Head::Query(const SeriesSelector& select
       series.field = measurement.fields[column->field].key;
       series.type = column->type;
       for (size_t r : rows_in_range) series.timestamps.push_back(rows.ts[r]);
-      series.values = ExtractValues(*column, rows_in_range);
+      series.values = head_internal::GatherValues(*column, rows_in_range);
       result.push_back(std::move(series));
     }
   }

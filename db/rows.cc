@@ -92,6 +92,22 @@ std::vector<size_t> CutPoints(const Rows& rows, size_t begin, size_t end,
   return cuts;
 }
 
+ValueColumn GatherValues(const Rows::Column& column, const std::vector<size_t>& rows) {
+  switch (column.type) {
+    case FieldType::kFloat:
+      return Gather<double>(column, rows);
+    case FieldType::kInt:
+      return Gather<int64_t>(column, rows);
+    case FieldType::kUint:
+      return Gather<uint64_t>(column, rows);
+    case FieldType::kBool:
+      return Gather<uint8_t>(column, rows);
+    case FieldType::kString:
+      return Gather<std::string>(column, rows);
+  }
+  return {};
+}
+
 absl::Status EncodeColumn(const Rows& all, const Rows::Column& column,
                           const std::vector<size_t>& rows, bool aligned, c::Codec codec,
                           std::string* out) {

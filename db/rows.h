@@ -235,6 +235,9 @@ absl::Status EncodeTimestampChunk(const Rows& rows, size_t begin, size_t end, st
 // The rows of [begin, end) where the column has a value.
 void PresentRows(const Rows::Column& column, size_t begin, size_t end, std::vector<size_t>* out);
 
+// The column's values at the given rows, typed.
+ValueColumn GatherValues(const Rows::Column& column, const std::vector<size_t>& rows);
+
 // Stores decoded chunk values at the given rows (ascending) of column.
 absl::Status StoreValues(compression::Column values, const std::vector<size_t>& rows,
                          Rows::Column& column, Rows* owner);
