@@ -9,7 +9,8 @@ LOCK     := flock /tmp/edgetsdb-build.lock
 # Debian 12 packages needed to build and test. Installed only when one is missing.
 PACKAGES := cmake ninja-build g++ clang-14 libclang-rt-14-dev pkg-config \
             liblz4-dev libzstd-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev \
-            libre2-dev
+            libre2-dev libboost-dev zlib1g-dev libssl-dev libtomlplusplus-dev nlohmann-json3-dev \
+            curl influxdb influxdb-client
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
