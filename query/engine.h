@@ -36,17 +36,17 @@ struct StatementResult {
 };
 
 struct QueryLimits {
-  int64_t max_series = 100'000;       // Result series per statement.
-  int64_t max_rows = 10'000'000;      // Result rows per statement, over all series.
-  int64_t max_buckets = 1'000'000;    // GROUP BY time windows per series.
+  int64_t max_series = 100'000;     // Result series per statement.
+  int64_t max_rows = 10'000'000;    // Result rows per statement, over all series.
+  int64_t max_buckets = 1'000'000;  // GROUP BY time windows per series.
   absl::Duration timeout = absl::Seconds(60);
 };
 
 struct QueryRequest {
-  std::string_view text;            // One or more statements separated by ';'.
-  std::string database;             // ?db=, the default for FROM without a database.
-  std::string retention_policy;     // ?rp=; edgetsdb has one policy per database ("autogen").
-  int64_t now_ns = 0;               // now() for the whole query.
+  std::string_view text;         // One or more statements separated by ';'.
+  std::string database;          // ?db=, the default for FROM without a database.
+  std::string retention_policy;  // ?rp=; edgetsdb has one policy per database ("autogen").
+  int64_t now_ns = 0;            // now() for the whole query.
 };
 
 class QueryEngine {
