@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -93,6 +94,11 @@ std::string ToString(const Expr& expr);
 // Structural equality (for tests and for the executor's matching of repeated expressions).
 bool Equal(const Expr& a, const Expr& b);
 
+// InfluxQL quoting: an identifier in double quotes when it is a keyword or not a bare word
+// (`"my field"`, `"select"`, `host`), a string in single quotes (`'it\'s'`).
+std::string QuoteIdent(std::string_view ident);
+std::string QuoteString(std::string_view value);
+
 struct Field {
   std::unique_ptr<Expr> expr;
   std::string alias;  // AS alias; empty: none.
@@ -112,6 +118,9 @@ struct Measurement {
   std::string regex;             // Set when is_regex: the pattern between the slashes.
   bool is_regex = false;
 };
+
+// "db"."rp"."m", "db"..m, /regex/ as written in a FROM clause.
+std::string ToString(const Measurement& measurement);
 
 struct SortField {
   std::string name;  // Always "time" (InfluxQL only orders by time).
@@ -199,9 +208,13 @@ struct ShowRetentionPolicies {
   std::string database;  // ON db; empty: the request's database.
 };
 
+// CREATE DATABASE name [WITH [DURATION d] [REPLICATION n] [SHARD DURATION d] [NAME rp]].
 struct CreateDatabase {
   std::string name;
   std::optional<int64_t> duration_ns;  // WITH DURATION 30d; 0 means INF (keep forever).
+  std::optional<int64_t> replication;
+  std::optional<int64_t> shard_duration_ns;
+  std::string retention_policy_name;  // WITH ... NAME rp; empty: not given.
 };
 
 struct DropDatabase {
