@@ -32,49 +32,24 @@ storage_report=${STORAGE_REPORT:-$repo/build/bench/storage_report}
 iot_devices=${IOT_DEVICES:-100}
 iot_hours=${IOT_HOURS:-24}
 chunk_lines=${CHUNK_LINES:-5000}
-poll_seconds=${POLL_SECONDS:-5}
-stable_polls=${STABLE_POLLS:-3}
 index_version=${INDEX_VERSION:-tsi1}
-compaction_timeout_s=${COMPACTION_TIMEOUT_S:-900}
 
 die() { echo "influxdb_size: $*" >&2; exit 1; }
+# influxdb_start/stop/wait_compacted, free_port, bytes_of.
+source "$here/influxdb_lib.sh"
 
-if ! command -v influxd >/dev/null || ! command -v influx >/dev/null; then
-  sudo=$([ "$(id -u)" = 0 ] || echo sudo)
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    influxdb influxdb-client >/dev/null
-fi
+influxdb_ensure_installed
 command -v curl >/dev/null || die "curl is needed"
 
 work=$(mktemp -d "${EDGETSDB_BENCH_DIR:-${TMPDIR:-/tmp}}/edgetsdb-influxdb-XXXXXX")
-influxd_pid=
 cleanup() {
-  if [ -n "$influxd_pid" ]; then
-    kill "$influxd_pid" 2>/dev/null || true
-    wait "$influxd_pid" 2>/dev/null || true
-  fi
+  influxdb_stop
   if [ "${KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
-# A loopback port nothing listens on (a race with other programs is possible but harmless here:
-# influxd would fail to start and say so).
-free_port() {
-  local port
-  for _ in $(seq 100); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-  die "no free port found"
-}
-
 # Field "key=value" from the first-line comment storage_report writes.
 header_value() { head -n 1 "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-
-bytes_of() {  # Apparent bytes of the files matching find's arguments under $1.
-  local dir=$1; shift
-  find "$dir" -type f "$@" -printf '%s\n' 2>/dev/null | awk '{s += $1} END {print s + 0}'
-}
 
 measure() {
   local file=$1
@@ -86,46 +61,9 @@ measure() {
     die "$file: no '# edgetsdb storage_report dataset=... precision=... points=...' first line"
   fi
   local dir=$work/$dataset
-  mkdir -p "$dir/meta" "$dir/data" "$dir/wal" "$dir/chunks"
-  local http_port rpc_port
-  http_port=$(free_port)
-  rpc_port=$(free_port)
-  cat >"$dir/influxdb.conf" <<EOF
-reporting-disabled = true
-bind-address = "127.0.0.1:$rpc_port"
-[meta]
-  dir = "$dir/meta"
-[data]
-  dir = "$dir/data"
-  wal-dir = "$dir/wal"
-  index-version = "$index_version"
-  query-log-enabled = false
-  cache-snapshot-write-cold-duration = "1s"
-  compact-full-write-cold-duration = "1s"
-  max-series-per-database = 0
-  max-values-per-tag = 0
-[monitor]
-  store-enabled = false
-[http]
-  bind-address = "127.0.0.1:$http_port"
-  log-enabled = false
-  pprof-enabled = false
-[continuous_queries]
-  enabled = false
-[subscriber]
-  enabled = false
-[retention]
-  enabled = false
-EOF
-  influxd -config "$dir/influxdb.conf" >"$dir/influxd.log" 2>&1 &
-  influxd_pid=$!
-  local url=http://127.0.0.1:$http_port
-  for _ in $(seq 100); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/ping")" = 204 ] && break
-    kill -0 "$influxd_pid" 2>/dev/null || die "influxd exited; see its log:
-$(tail -n 20 "$dir/influxd.log")"
-    sleep 0.2
-  done
+  mkdir -p "$dir/chunks"
+  influxdb_start "$dir" "$index_version"
+  local url=$influxdb_url http_port=${influxdb_url##*:}
 
   local database=edgetsdb_$dataset
   local create="CREATE DATABASE $database"
@@ -154,24 +92,8 @@ $(tail -n 20 "$dir/influxd.log")"
   done
   [ "$counted" = "$points" ] || die "$dataset: InfluxDB counts $counted points, the file has $points"
 
-  # Compaction is done when the cache is on disk (WAL empty), nothing is being written (*.tmp),
-  # and the TSM files have not changed for stable_polls polls.
-  local data=$dir/data/$database previous='' current stable=0 waited=0
-  while :; do
-    sleep "$poll_seconds"
-    waited=$((waited + poll_seconds))
-    current="$(bytes_of "$dir/wal") $(find "$data" -name '*.tmp' | wc -l) \
-$(find "$data" -name '*.tsm' -printf '%f:%s ' | sort)"
-    if [ "$current" = "$previous" ] && [ "${current%% *}" = 0 ] &&
-       [ "$(find "$data" -name '*.tmp' | wc -l)" = 0 ]; then
-      stable=$((stable + 1))
-      [ "$stable" -ge "$stable_polls" ] && break
-    else
-      stable=0
-    fi
-    previous=$current
-    [ "$waited" -lt "$compaction_timeout_s" ] || die "$dataset: compaction did not settle"
-  done
+  local data=$dir/data/$database
+  influxdb_wait_compacted "$data" "$dir/wal" >/dev/null
 
   local tsm_bytes all_bytes tsm_files shards
   tsm_bytes=$(bytes_of "$data" -name '*.tsm')
@@ -179,9 +101,7 @@ $(find "$data" -name '*.tsm' -printf '%f:%s ' | sort)"
   tsm_files=$(find "$data" -name '*.tsm' | wc -l)
   # data/DATABASE/RETENTION_POLICY/SHARD_ID; _series holds the series file's partitions.
   shards=$(find "$data" -mindepth 2 -maxdepth 2 -type d -not -path "$data/_series/*" | wc -l)
-  kill "$influxd_pid"
-  wait "$influxd_pid" 2>/dev/null || true
-  influxd_pid=
+  influxdb_stop
 
   awk -v d="$dataset" -v p="$points" -v t="$tsm_bytes" -v a="$all_bytes" -v f="$tsm_files" \
       -v s="$shards" -v t0="$start" -v t1="$end" -v ix="$index_version" 'BEGIN {
