@@ -5,6 +5,7 @@
 // both and adds what only the server's process shows (resident memory, bytes on disk).
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>
