@@ -40,6 +40,9 @@ struct QueryLimits {
   int64_t max_rows = 10'000'000;    // Result rows per statement, over all series.
   int64_t max_buckets = 1'000'000;  // GROUP BY time windows per series.
   absl::Duration timeout = absl::Seconds(60);
+  // Not a limit: the engine's partition length, which SHOW RETENTION POLICIES reports as
+  // shardGroupDuration (Options::partition_duration_ns).
+  int64_t partition_duration_ns = 2LL * 3600 * 1'000'000'000;
 };
 
 struct QueryRequest {

@@ -148,8 +148,10 @@ void AppendValue(const Value& value, bool is_time, const FormatOptions& options,
 void WriteSeries(const ResultSeries& series, size_t begin, size_t end, bool partial,
                  const FormatOptions& options, JsonWriter& json) {
   json.BeginObject();
-  json.Key("name");
-  json.String(series.name);
+  if (!series.name.empty()) {  // Go's omitempty: SHOW SERIES rows have no name.
+    json.Key("name");
+    json.String(series.name);
+  }
   if (!series.tags.empty()) {
     json.Key("tags");
     json.BeginObject();

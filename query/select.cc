@@ -1,0 +1,933 @@
+#include "query/select.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "query/condition.h"
+#include "query/functions.h"
+#include "re2/re2.h"
+
+namespace edgetsdb::query {
+namespace {
+
+using influxql::DataType;
+using influxql::Expr;
+using influxql::SelectStatement;
+using Tags = std::vector<std::pair<std::string, std::string>>;
+
+// A SELECT field after wildcard expansion, with its column name.
+struct Column {
+  std::unique_ptr<Expr> expr;
+  std::string name;
+};
+
+struct Schema {
+  absl::flat_hash_set<std::string> tags;
+  absl::flat_hash_map<std::string, FieldType> fields;
+};
+
+// One series' rows: the union of the timestamps of its selected fields.
+struct SeriesRows {
+  Tags tags;
+  std::vector<int64_t> times;
+  std::vector<std::vector<Value>> columns;  // Parallel to times; one per needed field.
+};
+
+// A row of a group: which series, which of its rows.
+struct RowRef {
+  int64_t time;
+  uint32_t series;
+  uint32_t row;
+};
+
+// Series sharing the GROUP BY tag values, with their rows merged in time order.
+struct Group {
+  Tags tags;
+  std::vector<const SeriesRows*> series;
+  std::vector<RowRef> rows;
+};
+
+absl::Status Invalid(std::string_view message) {
+  return absl::InvalidArgumentError(std::string(message));
+}
+
+Value ValueAt(const ValueColumn& column, size_t i) {
+  switch (column.index()) {
+    case 0:
+      return std::get<0>(column)[i];
+    case 1:
+      return std::get<1>(column)[i];
+    case 2:
+      return std::get<2>(column)[i];
+    case 3:
+      return std::get<3>(column)[i] != 0;
+    default:
+      return std::get<4>(column)[i];
+  }
+}
+
+std::string_view TagValue(const Tags& tags, std::string_view key) {
+  for (const auto& [k, v] : tags) {
+    if (k == key) return v;
+  }
+  return {};
+}
+
+const Tags::value_type* FindTag(const Tags& tags, std::string_view key) {
+  for (const auto& tag : tags) {
+    if (tag.first == key) return &tag;
+  }
+  return nullptr;
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+template <typename F>
+void VisitExpr(const Expr& e, const F& f) {
+  f(e);
+  if (e.lhs) VisitExpr(*e.lhs, f);
+  if (e.rhs) VisitExpr(*e.rhs, f);
+  for (const auto& arg : e.args) VisitExpr(*arg, f);
+}
+
+// --- Statement analysis ---
+
+class SelectExecutor {
+ public:
+  SelectExecutor(Db& db, const SelectStatement& statement, const QueryRequest& request,
+                 const QueryLimits& limits, absl::Time deadline)
+      : db_(db), s_(statement), request_(request), limits_(limits), deadline_(deadline) {}
+
+  absl::StatusOr<std::vector<ResultSeries>> Run();
+
+ private:
+  struct Source {
+    std::string database;
+    std::string measurement;
+    Schema schema;
+  };
+
+  absl::Status ResolveSources();
+  absl::Status ExpandColumns();
+  absl::Status Analyze();
+  absl::Status ValidateCall(const Expr& call, bool inside_transformation);
+  absl::Status RunSource(const Source& source, std::vector<ResultSeries>* out);
+  absl::StatusOr<std::vector<SeriesRows>> LoadSeries(const Source& source,
+                                                     const std::vector<std::string>& fields,
+                                                     std::vector<TagMatcher> matchers);
+  std::vector<Group> MakeGroups(const std::vector<SeriesRows>& series) const;
+  absl::Status RawRows(const Source& source, Group& group, ResultSeries* out);
+  absl::Status AggregateRows(const Source& source, Group& group, ResultSeries* out);
+  absl::Status Finish(ResultSeries* series);
+  absl::Status CheckDeadline() const {
+    if (absl::Now() > deadline_) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("query timeout: longer than ", absl::FormatDuration(limits_.timeout)));
+    }
+    return absl::OkStatus();
+  }
+
+  // Whether an identifier of the select list names a field (else a tag) of the source.
+  bool SelectsField(const Source& source, const Expr& var) const {
+    if (var.cast == DataType::kTag) return false;
+    return source.schema.fields.contains(var.name) || var.cast == DataType::kField ||
+           !source.schema.tags.contains(var.name);
+  }
+  // In WHERE, a tag wins over a field of the same name unless cast.
+  bool ConditionTag(const Source& source, const Expr& var) const {
+    if (var.cast == DataType::kField) return false;
+    if (var.cast == DataType::kTag) return true;
+    return source.schema.tags.contains(var.name) || !source.schema.fields.contains(var.name);
+  }
+
+  Db& db_;
+  const SelectStatement& s_;
+  const QueryRequest& request_;
+  const QueryLimits& limits_;
+  absl::Time deadline_;
+
+  std::vector<Source> sources_;
+  std::vector<Column> columns_;
+  bool aggregate_ = false;
+  bool has_transformation_ = false;
+  TimeRange range_;
+  std::unique_ptr<Expr> rest_;  // The condition without its time bounds.
+  int64_t interval_ = 0;
+  int64_t offset_ = 0;
+  int64_t rows_total_ = 0;
+  int64_t data_min_time_ = kMaxTime;  // Earliest point read, for GROUP BY time without a bound.
+  // The current source's fields, by name: their column in SeriesRows::columns.
+  absl::flat_hash_map<std::string, size_t> field_index_;
+};
+
+absl::Status SelectExecutor::ResolveSources() {
+  std::vector<std::string> databases = db_.Databases();
+  auto exists = [&](const std::string& name) {
+    return std::find(databases.begin(), databases.end(), name) != databases.end();
+  };
+  std::map<std::pair<std::string, std::string>, bool> seen;
+  for (const influxql::Measurement& m : s_.sources) {
+    std::string database = m.database.empty() ? request_.database : m.database;
+    if (database.empty()) return Invalid("database name required");
+    if (!exists(database)) return absl::NotFoundError("database not found: " + database);
+    if (!m.is_regex) {
+      seen[{database, m.name}] = true;
+      continue;
+    }
+    RE2 re(m.regex, RE2::Quiet);
+    if (!re.ok()) return Invalid("invalid regular expression /" + m.regex + "/: " + re.error());
+    auto names = db_.Measurements(database);
+    if (!names.ok()) return names.status();
+    for (const std::string& name : *names) {
+      if (RE2::PartialMatch(name, re)) seen[{database, name}] = true;
+    }
+  }
+  for (const auto& [key, unused] : seen) {
+    Source source;
+    source.database = key.first;
+    source.measurement = key.second;
+    auto tag_keys = db_.TagKeys(source.database, source.measurement);
+    if (tag_keys.ok()) source.schema.tags.insert(tag_keys->begin(), tag_keys->end());
+    auto field_keys = db_.FieldKeys(source.database, source.measurement);
+    if (field_keys.ok()) {
+      for (const FieldInfo& f : *field_keys) source.schema.fields[f.key] = f.type;
+    }
+    if (source.schema.fields.empty()) continue;  // No such measurement (or no data yet).
+    sources_.push_back(std::move(source));
+  }
+  // InfluxDB answers series in measurement order, whatever the FROM order.
+  std::sort(sources_.begin(), sources_.end(), [](const Source& a, const Source& b) {
+    return a.measurement != b.measurement ? a.measurement < b.measurement : a.database < b.database;
+  });
+  return absl::OkStatus();
+}
+
+std::unique_ptr<Expr> VarRef(const std::string& name, DataType cast) {
+  auto e = std::make_unique<Expr>();
+  e->kind = Expr::Kind::kVarRef;
+  e->name = name;
+  e->cast = cast;
+  return e;
+}
+
+bool NumericOnly(std::string_view function) {
+  return function == "sum" || function == "mean" || function == "median" || function == "spread" ||
+         function == "stddev" || function == "percentile" || function == "min" ||
+         function == "max" || function == "derivative" || function == "non_negative_derivative" ||
+         function == "difference" || function == "non_negative_difference" ||
+         function == "moving_average" || function == "cumulative_sum";
+}
+
+absl::Status SelectExecutor::ExpandColumns() {
+  // Keys over every source, sorted: InfluxDB expands * once for the statement.
+  std::map<std::string, std::optional<FieldType>> keys;  // nullopt: a tag.
+  absl::flat_hash_set<std::string> grouped(s_.group_by_tags.begin(), s_.group_by_tags.end());
+  for (const Source& source : sources_) {
+    for (const auto& [name, type] : source.schema.fields) keys[name] = type;
+    for (const std::string& tag : source.schema.tags) {
+      if (!keys.contains(tag) && !grouped.contains(tag) && !s_.group_by_all_tags) {
+        keys[tag] = std::nullopt;
+      }
+    }
+  }
+  for (const influxql::Field& field : s_.fields) {
+    const Expr& e = *field.expr;
+    if (e.kind == Expr::Kind::kWildcard) {
+      for (const auto& [name, type] : keys) {
+        bool is_tag = !type.has_value();
+        if ((e.cast == DataType::kTag && !is_tag) || (e.cast == DataType::kField && is_tag)) {
+          continue;
+        }
+        columns_.push_back({VarRef(name, is_tag ? DataType::kTag : DataType::kField), name});
+      }
+      continue;
+    }
+    if (e.kind == Expr::Kind::kCall && !e.args.empty() &&
+        (e.args[0]->kind == Expr::Kind::kWildcard || e.args[0]->kind == Expr::Kind::kRegex)) {
+      std::unique_ptr<RE2> re;
+      if (e.args[0]->kind == Expr::Kind::kRegex) {
+        re = std::make_unique<RE2>(e.args[0]->name, RE2::Quiet);
+        if (!re->ok()) return Invalid("invalid regular expression: " + re->error());
+      }
+      for (const auto& [name, type] : keys) {
+        if (!type.has_value()) continue;  // Functions take fields only.
+        if (re != nullptr && !RE2::PartialMatch(name, *re)) continue;
+        bool numeric = *type != FieldType::kString && *type != FieldType::kBool;
+        if (NumericOnly(e.name) && !numeric) continue;
+        std::unique_ptr<Expr> call = influxql::Clone(e);
+        call->args[0] = VarRef(name, DataType::kField);
+        std::string column_name = field.alias.empty() ? absl::StrCat(e.name, "_", name)
+                                                      : absl::StrCat(field.alias, "_", name);
+        columns_.push_back({std::move(call), std::move(column_name)});
+      }
+      continue;
+    }
+    columns_.push_back({influxql::Clone(e), influxql::FieldName(field)});
+  }
+  // Duplicate names get "_1", "_2"... (influxql's columnNames); "time" is taken.
+  absl::flat_hash_map<std::string, int> used{{"time", 1}};
+  for (Column& column : columns_) {
+    auto it = used.find(column.name);
+    if (it == used.end()) {
+      used[column.name] = 1;
+      continue;
+    }
+    int count = it->second;
+    for (;;) {
+      std::string candidate = absl::StrCat(column.name, "_", count);
+      if (!used.contains(candidate)) {
+        used[candidate] = 1;
+        used[column.name] = count + 1;
+        column.name = std::move(candidate);
+        break;
+      }
+      ++count;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SelectExecutor::ValidateCall(const Expr& call, bool inside_transformation) {
+  std::optional<FunctionKind> kind = LookupFunction(call.name);
+  if (!kind.has_value()) {
+    return Invalid(absl::StrCat("undefined function ", call.name, "()"));
+  }
+  auto arity = [&](size_t min, size_t max) -> absl::Status {
+    if (call.args.size() < min || call.args.size() > max) {
+      return Invalid(absl::StrCat("invalid number of arguments for ", call.name, ", expected ",
+                                  min == max ? absl::StrCat(min) : absl::StrCat(min, "-", max),
+                                  ", got ", call.args.size()));
+    }
+    return absl::OkStatus();
+  };
+  if (IsTransformation(*kind)) {
+    has_transformation_ = true;
+    if (inside_transformation) return Invalid("nested transformations are not supported");
+    size_t max_args =
+        (*kind == FunctionKind::kDerivative || *kind == FunctionKind::kNonNegativeDerivative ||
+         *kind == FunctionKind::kMovingAverage)
+            ? 2
+            : 1;
+    size_t min_args = *kind == FunctionKind::kMovingAverage ? 2 : 1;
+    if (absl::Status s = arity(min_args, max_args); !s.ok()) return s;
+    if (call.args.size() == 2) {
+      const Expr& arg = *call.args[1];
+      if (*kind == FunctionKind::kMovingAverage) {
+        if (arg.kind != Expr::Kind::kInteger || arg.integer < 1) {
+          return Invalid("moving_average window must be greater than 0");
+        }
+      } else if (arg.kind != Expr::Kind::kDuration || arg.integer <= 0) {
+        return Invalid(absl::StrCat("second argument to ", call.name, " must be a duration"));
+      }
+    }
+    const Expr& inner = *call.args[0];
+    if (inner.kind == Expr::Kind::kCall) {
+      if (s_.group_by_interval_ns == 0) {
+        return Invalid(absl::StrCat(call.name, " aggregate requires a GROUP BY interval"));
+      }
+      return ValidateCall(inner, true);
+    }
+    if (inner.kind != Expr::Kind::kVarRef) {
+      return Invalid(absl::StrCat("expected field argument in ", call.name, "()"));
+    }
+    if (s_.group_by_interval_ns != 0) {
+      return Invalid(absl::StrCat("aggregate function required inside the call to ", call.name));
+    }
+    return absl::OkStatus();
+  }
+  aggregate_ = true;
+  if (*kind == FunctionKind::kPercentile) {
+    if (absl::Status s = arity(2, 2); !s.ok()) return s;
+    const Expr& n = *call.args[1];
+    if (n.kind != Expr::Kind::kInteger && n.kind != Expr::Kind::kNumber) {
+      return Invalid("expected float argument in percentile()");
+    }
+  } else if (absl::Status s = arity(1, 1); !s.ok()) {
+    return s;
+  }
+  if (call.args[0]->kind != Expr::Kind::kVarRef) {
+    return Invalid(absl::StrCat("expected field argument in ", call.name, "()"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SelectExecutor::Analyze() {
+  if (s_.has_into) return Invalid("SELECT ... INTO is not supported");
+  if (columns_.empty() && !s_.fields.empty() && sources_.empty()) return absl::OkStatus();
+  bool raw_reference = false;
+  for (const Column& column : columns_) {
+    // Identifiers outside any call, and every call's validity.
+    std::function<absl::Status(const Expr&)> walk = [&](const Expr& e) -> absl::Status {
+      switch (e.kind) {
+        case Expr::Kind::kVarRef:
+          if (e.name == "time")
+            return Invalid("time cannot be selected with other than aggregates");
+          raw_reference = true;
+          return absl::OkStatus();
+        case Expr::Kind::kCall:
+          return ValidateCall(e, false);
+        case Expr::Kind::kWildcard:
+          raw_reference = true;
+          return absl::OkStatus();
+        case Expr::Kind::kRegex:
+          return Invalid("regular expressions are only allowed as a function's field argument");
+        default:
+          for (const Expr* child : {e.lhs.get(), e.rhs.get()}) {
+            if (child != nullptr) {
+              if (absl::Status s = walk(*child); !s.ok()) return s;
+            }
+          }
+          return absl::OkStatus();
+      }
+    };
+    if (absl::Status s = walk(*column.expr); !s.ok()) return s;
+  }
+  if (aggregate_ && raw_reference) {
+    return Invalid("mixing aggregate and non-aggregate queries is not supported");
+  }
+  if (!aggregate_ && s_.group_by_interval_ns != 0) {
+    return Invalid("GROUP BY requires at least one aggregate function");
+  }
+  interval_ = s_.group_by_interval_ns;
+  if (interval_ < 0) return Invalid("GROUP BY time interval must be positive");
+  if (interval_ > 0) {
+    offset_ = s_.group_by_offset_ns % interval_;
+    if (offset_ < 0) offset_ += interval_;
+  }
+  auto split = SplitTimeCondition(s_.condition.get(), request_.now_ns);
+  if (!split.ok()) return split.status();
+  range_ = split->range;
+  rest_ = std::move(split->rest);
+  // GROUP BY time() without an upper bound ends now, as InfluxDB's.
+  if (interval_ > 0 && !range_.has_max) range_.max = request_.now_ns;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<SeriesRows>> SelectExecutor::LoadSeries(
+    const Source& source, const std::vector<std::string>& fields,
+    std::vector<TagMatcher> matchers) {
+  SeriesSelector selector;
+  selector.database = source.database;
+  selector.measurement = source.measurement;
+  selector.matchers = std::move(matchers);
+  selector.fields = fields;
+  selector.min_time = range_.min;
+  selector.max_time = range_.max;
+  auto data = db_.Query(selector);
+  if (!data.ok()) return data.status();
+
+  absl::flat_hash_map<std::string_view, size_t> field_index;
+  for (size_t i = 0; i < fields.size(); ++i) field_index[fields[i]] = i;
+  // One entry per series (the engine returns a series' fields next to each other).
+  std::map<Tags, std::vector<const SeriesData*>> by_series;
+  for (const SeriesData& d : *data) {
+    if (d.timestamps.empty()) continue;
+    by_series[d.tags].push_back(&d);
+  }
+  std::vector<SeriesRows> out;
+  out.reserve(by_series.size());
+  for (auto& [tags, parts] : by_series) {
+    SeriesRows rows;
+    rows.tags = tags;
+    // Union of the fields' timestamps.
+    for (const SeriesData* d : parts) {
+      rows.times.insert(rows.times.end(), d->timestamps.begin(), d->timestamps.end());
+    }
+    if (parts.size() > 1) {
+      std::sort(rows.times.begin(), rows.times.end());
+      rows.times.erase(std::unique(rows.times.begin(), rows.times.end()), rows.times.end());
+    }
+    rows.columns.assign(fields.size(), std::vector<Value>(rows.times.size()));
+    for (const SeriesData* d : parts) {
+      auto it = field_index.find(d->field);
+      if (it == field_index.end()) continue;
+      std::vector<Value>& column = rows.columns[it->second];
+      size_t r = 0;
+      for (size_t i = 0; i < d->timestamps.size(); ++i) {
+        while (rows.times[r] < d->timestamps[i]) ++r;
+        column[r] = ValueAt(d->values, i);
+      }
+    }
+    data_min_time_ = std::min(data_min_time_, rows.times.front());
+    out.push_back(std::move(rows));
+  }
+  return out;
+}
+
+std::vector<Group> SelectExecutor::MakeGroups(const std::vector<SeriesRows>& series) const {
+  std::vector<std::unique_ptr<RE2>> regexes;
+  for (const std::string& pattern : s_.group_by_regexes) {
+    regexes.push_back(std::make_unique<RE2>(pattern, RE2::Quiet));
+  }
+  std::map<Tags, Group> groups;
+  for (const SeriesRows& rows : series) {
+    Tags key;
+    if (s_.group_by_all_tags) {
+      key = rows.tags;
+    } else {
+      for (const std::string& tag : s_.group_by_tags) {
+        key.emplace_back(tag, std::string(TagValue(rows.tags, tag)));
+      }
+      for (const auto& re : regexes) {
+        for (const auto& [k, v] : rows.tags) {
+          if (re->ok() && RE2::PartialMatch(k, *re)) key.emplace_back(k, v);
+        }
+      }
+      std::sort(key.begin(), key.end());
+      key.erase(std::unique(key.begin(), key.end()), key.end());
+    }
+    Group& group = groups[key];
+    group.tags = key;
+    group.series.push_back(&rows);
+  }
+  std::vector<Group> out;
+  out.reserve(groups.size());
+  for (auto& [key, group] : groups) {
+    for (uint32_t s = 0; s < group.series.size(); ++s) {
+      const SeriesRows& rows = *group.series[s];
+      for (uint32_t r = 0; r < rows.times.size(); ++r) group.rows.push_back({rows.times[r], s, r});
+    }
+    // Stable: rows of one time keep the series order (series key order).
+    std::stable_sort(group.rows.begin(), group.rows.end(),
+                     [](const RowRef& a, const RowRef& b) { return a.time < b.time; });
+    out.push_back(std::move(group));
+  }
+  return out;
+}
+
+absl::Status SelectExecutor::RunSource(const Source& source, std::vector<ResultSeries>* out) {
+  // Fields to read: those the select list and the condition name.
+  std::vector<std::string> fields;
+  absl::flat_hash_set<std::string> field_set;
+  auto add_field = [&](const std::string& name) {
+    if (source.schema.fields.contains(name) && field_set.insert(name).second) {
+      fields.push_back(name);
+    }
+  };
+  bool selects_a_field = false;
+  for (const Column& column : columns_) {
+    VisitExpr(*column.expr, [&](const Expr& e) {
+      if (e.kind == Expr::Kind::kVarRef && SelectsField(source, e)) {
+        add_field(e.name);
+        if (source.schema.fields.contains(e.name)) selects_a_field = true;
+      }
+    });
+  }
+  if (!selects_a_field) return absl::OkStatus();  // Nothing of this measurement is selected.
+
+  std::unique_ptr<Expr> condition = rest_ != nullptr ? influxql::Clone(*rest_) : nullptr;
+  std::vector<TagMatcher> matchers;
+  PushDownTagMatchers(
+      &condition, [&](const Expr& var) { return ConditionTag(source, var); }, &matchers);
+  if (condition != nullptr) {
+    VisitExpr(*condition, [&](const Expr& e) {
+      if (e.kind == Expr::Kind::kVarRef && !ConditionTag(source, e)) add_field(e.name);
+    });
+  }
+  auto loaded = LoadSeries(source, fields, std::move(matchers));
+  if (!loaded.ok()) return loaded.status();
+  std::vector<SeriesRows>& series = *loaded;
+
+  if (condition != nullptr) {
+    auto evaluator = Evaluator::Create(condition.get());
+    if (!evaluator.ok()) return evaluator.status();
+    absl::flat_hash_map<std::string_view, size_t> field_index;
+    for (size_t i = 0; i < fields.size(); ++i) field_index[fields[i]] = i;
+    for (SeriesRows& rows : series) {
+      size_t r = 0;
+      Lookup lookup = [&](const Expr& var) -> Value {
+        if (ConditionTag(source, var)) return std::string(TagValue(rows.tags, var.name));
+        auto it = field_index.find(var.name);
+        if (it == field_index.end()) return Value{};
+        return rows.columns[it->second][r];
+      };
+      size_t kept = 0;
+      for (r = 0; r < rows.times.size(); ++r) {
+        if (!evaluator->Holds(*condition, lookup)) continue;
+        rows.times[kept] = rows.times[r];
+        for (auto& column : rows.columns) column[kept] = std::move(column[r]);
+        ++kept;
+      }
+      rows.times.resize(kept);
+      for (auto& column : rows.columns) column.resize(kept);
+    }
+    std::erase_if(series, [](const SeriesRows& rows) { return rows.times.empty(); });
+  }
+  if (absl::Status s = CheckDeadline(); !s.ok()) return s;
+
+  std::vector<Group> groups = MakeGroups(series);
+  field_index_.clear();
+  for (size_t i = 0; i < fields.size(); ++i) field_index_[fields[i]] = i;
+  for (Group& group : groups) {
+    ResultSeries result;
+    result.name = source.measurement;
+    result.tags = group.tags;
+    result.has_time = true;
+    result.columns.push_back("time");
+    for (const Column& column : columns_) result.columns.push_back(column.name);
+    absl::Status s =
+        aggregate_ ? AggregateRows(source, group, &result) : RawRows(source, group, &result);
+    if (!s.ok()) return s;
+    if (absl::Status f = Finish(&result); !f.ok()) return f;
+    if (!result.values.empty()) out->push_back(std::move(result));
+    if (absl::Status d = CheckDeadline(); !d.ok()) return d;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SelectExecutor::RawRows(const Source& source, Group& group, ResultSeries* out) {
+  auto evaluator = Evaluator::Create(nullptr);
+  if (!evaluator.ok()) return evaluator.status();
+  const RowRef* current = nullptr;
+  Lookup lookup = [&](const Expr& var) -> Value {
+    const SeriesRows& rows = *group.series[current->series];
+    if (SelectsField(source, var)) {
+      auto it = field_index_.find(var.name);
+      if (it == field_index_.end()) return Value{};
+      return rows.columns[it->second][current->row];
+    }
+    const auto* tag = FindTag(rows.tags, var.name);
+    if (tag == nullptr) return Value{};
+    return tag->second;
+  };
+  if (!has_transformation_) {
+    for (const RowRef& ref : group.rows) {
+      current = &ref;
+      std::vector<Value> values;
+      values.reserve(1 + columns_.size());
+      values.emplace_back(ref.time);
+      bool any = false;
+      for (const Column& column : columns_) {
+        values.push_back(evaluator->Eval(*column.expr, lookup));
+        any |= !std::holds_alternative<std::monostate>(values.back());
+      }
+      if (any) out->values.push_back(std::move(values));
+    }
+    return absl::OkStatus();
+  }
+  // With transformations each column is a series of its own; rows join them by time.
+  std::map<int64_t, std::vector<Value>> joined;
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    const Expr& e = *columns_[c].expr;
+    const bool transform = e.kind == Expr::Kind::kCall && IsTransformation(*LookupFunction(e.name));
+    const Expr& input = transform ? *e.args[0] : e;
+    std::vector<TimedValue> points;
+    for (const RowRef& ref : group.rows) {
+      current = &ref;
+      Value v = evaluator->Eval(input, lookup);
+      if (!std::holds_alternative<std::monostate>(v)) points.push_back({ref.time, std::move(v)});
+    }
+    if (transform) {
+      int64_t argument = e.args.size() == 2 ? e.args[1]->integer : 0;
+      points = Transform(*LookupFunction(e.name), points, argument);
+    }
+    for (TimedValue& p : points) {
+      std::vector<Value>& row = joined[p.time];
+      if (row.empty()) row.resize(columns_.size());
+      row[c] = std::move(p.value);
+    }
+  }
+  for (auto& [time, values] : joined) {
+    std::vector<Value> row;
+    row.reserve(1 + values.size());
+    row.emplace_back(time);
+    for (Value& v : values) row.push_back(std::move(v));
+    out->values.push_back(std::move(row));
+  }
+  return absl::OkStatus();
+}
+
+// An aggregate or selector call of the select list, evaluated once per window.
+struct CallSlot {
+  const Expr* call = nullptr;
+  FunctionKind kind = FunctionKind::kCount;
+  std::string field;
+  double argument = 0;                         // percentile's N.
+  std::vector<std::optional<TimedValue>> out;  // Per emitted window.
+};
+
+Value FillNumber(const SelectStatement& s) {
+  if (s.fill_value_is_integer) return s.fill_integer;
+  return s.fill_value;
+}
+
+// fill(linear): the value at time t on the line through (x1, a) and (x2, b), computed as InfluxDB's
+// linearFloat/linearInteger do (slope and intercept in float64 over nanosecond times; integers
+// truncated), so that rounding matches too.
+Value Interpolate(int64_t t, int64_t x1, const Value& a, int64_t x2, const Value& b) {
+  if (std::holds_alternative<int64_t>(a) && std::holds_alternative<int64_t>(b)) {
+    double m = static_cast<double>(std::get<int64_t>(b) - std::get<int64_t>(a)) /
+               static_cast<double>(x2 - x1);
+    double intercept = static_cast<double>(std::get<int64_t>(a)) - m * static_cast<double>(x1);
+    return static_cast<int64_t>(m * static_cast<double>(t) + intercept);
+  }
+  if (std::holds_alternative<double>(a) && std::holds_alternative<double>(b)) {
+    double m = (std::get<double>(b) - std::get<double>(a)) / static_cast<double>(x2 - x1);
+    double intercept = std::get<double>(a) - m * static_cast<double>(x1);
+    return m * static_cast<double>(t) + intercept;
+  }
+  return Value{};
+}
+
+absl::Status SelectExecutor::AggregateRows(const Source& source, Group& group, ResultSeries* out) {
+  // The windows: [first_start + k * interval, ...) up to the one holding the upper bound.
+  int64_t first_start = 0;
+  uint64_t window_count = 1;
+  auto window_start = [&](int64_t t) {
+    return FloorDiv(t - offset_, interval_) * interval_ + offset_;
+  };
+  if (interval_ > 0) {
+    int64_t lo = range_.has_min ? range_.min : data_min_time_;
+    int64_t hi = range_.max;
+    if (lo > hi) return absl::OkStatus();
+    first_start = window_start(lo);
+    window_count =
+        static_cast<uint64_t>((static_cast<__int128>(window_start(hi)) - first_start) / interval_) +
+        1;
+    if (window_count > static_cast<uint64_t>(limits_.max_buckets)) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "max-select-buckets limit exceeded: (", window_count, "/", limits_.max_buckets,
+          "): narrow the time range or widen the GROUP BY time interval"));
+    }
+  } else {
+    first_start = range_.has_min ? range_.min : 0;
+  }
+  auto window_of = [&](int64_t t) -> uint64_t {
+    return interval_ > 0 ? static_cast<uint64_t>((window_start(t) - first_start) / interval_) : 0;
+  };
+
+  // Windows with points; emitted windows are those (fill(none)) or all of them.
+  std::vector<uint64_t> data_windows;
+  for (const RowRef& ref : group.rows) {
+    uint64_t w = window_of(ref.time);
+    if (data_windows.empty() || data_windows.back() != w) data_windows.push_back(w);
+  }
+  const bool dense = s_.fill != SelectStatement::Fill::kNone && interval_ > 0;
+  const size_t emitted = dense ? window_count : data_windows.size();
+  if (rows_total_ + static_cast<int64_t>(emitted) > limits_.max_rows) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("max-select-point limit exceeded: more than ", limits_.max_rows, " rows"));
+  }
+  auto position_of = [&](uint64_t w, size_t data_index) -> size_t {
+    return dense ? static_cast<size_t>(w) : data_index;
+  };
+
+  std::vector<CallSlot> slots;
+  absl::flat_hash_map<const Expr*, size_t> slot_of;
+  for (const Column& column : columns_) {
+    VisitExpr(*column.expr, [&](const Expr& e) {
+      if (e.kind != Expr::Kind::kCall) return;
+      FunctionKind kind = *LookupFunction(e.name);
+      if (IsTransformation(kind)) return;
+      CallSlot slot;
+      slot.call = &e;
+      slot.kind = kind;
+      slot.field = e.args[0]->name;
+      if (kind == FunctionKind::kPercentile) {
+        slot.argument = e.args[1]->kind == Expr::Kind::kInteger
+                            ? static_cast<double>(e.args[1]->integer)
+                            : e.args[1]->number;
+      }
+      slot.out.resize(emitted);
+      slot_of[&e] = slots.size();
+      slots.push_back(std::move(slot));
+    });
+  }
+
+  std::vector<TimedValue> points;
+  size_t data_index = 0;
+  for (size_t i = 0; i < group.rows.size(); ++data_index) {
+    const uint64_t w = window_of(group.rows[i].time);
+    size_t j = i;
+    while (j < group.rows.size() && window_of(group.rows[j].time) == w) ++j;
+    const size_t position = position_of(w, data_index);
+    for (CallSlot& slot : slots) {
+      auto field = field_index_.find(slot.field);
+      if (field == field_index_.end() || !SelectsField(source, *slot.call->args[0])) continue;
+      points.clear();
+      for (size_t k = i; k < j; ++k) {
+        const RowRef& ref = group.rows[k];
+        const Value& v = group.series[ref.series]->columns[field->second][ref.row];
+        if (!std::holds_alternative<std::monostate>(v)) points.push_back({ref.time, v});
+      }
+      slot.out[position] = Reduce(slot.kind, points, slot.argument);
+    }
+    i = j;
+  }
+
+  auto window_time = [&](size_t position) -> int64_t {
+    if (interval_ == 0) return first_start;
+    uint64_t w = dense ? position : data_windows[position];
+    return first_start + static_cast<int64_t>(w) * interval_;
+  };
+  // Fill the windows a call has no value for.
+  for (CallSlot& slot : slots) {
+    std::vector<std::optional<TimedValue>>& out_values = slot.out;
+    switch (s_.fill) {
+      case SelectStatement::Fill::kNull:
+      case SelectStatement::Fill::kNone:
+        if (slot.kind == FunctionKind::kCount) {  // InfluxDB counts an empty window as 0.
+          for (auto& v : out_values) {
+            if (!v.has_value()) v = TimedValue{0, int64_t{0}};
+          }
+        }
+        break;
+      case SelectStatement::Fill::kNumber:
+        for (auto& v : out_values) {
+          if (!v.has_value()) v = TimedValue{0, FillNumber(s_)};
+        }
+        break;
+      case SelectStatement::Fill::kPrevious:
+        for (size_t p = 1; p < out_values.size(); ++p) {
+          if (!out_values[p].has_value()) out_values[p] = out_values[p - 1];
+        }
+        break;
+      case SelectStatement::Fill::kLinear: {
+        std::optional<size_t> previous;
+        for (size_t p = 0; p < out_values.size(); ++p) {
+          if (!out_values[p].has_value()) continue;
+          if (previous.has_value() && p - *previous > 1) {
+            const int64_t x1 = window_time(*previous), x2 = window_time(p);
+            for (size_t q = *previous + 1; q < p; ++q) {
+              Value v = Interpolate(window_time(q), x1, out_values[*previous]->value, x2,
+                                    out_values[p]->value);
+              if (!std::holds_alternative<std::monostate>(v)) out_values[q] = TimedValue{0, v};
+            }
+          }
+          previous = p;
+        }
+        break;
+      }
+    }
+  }
+
+  // Transformations of aggregates: a series over the windows, with the interval as default unit.
+  absl::flat_hash_map<const Expr*, absl::flat_hash_map<int64_t, Value>> transformed;
+  for (const Column& column : columns_) {
+    const Expr& e = *column.expr;
+    if (e.kind != Expr::Kind::kCall || !IsTransformation(*LookupFunction(e.name))) continue;
+    const CallSlot& inner = slots[slot_of[e.args[0].get()]];
+    std::vector<TimedValue> series;
+    for (size_t p = 0; p < emitted; ++p) {
+      if (inner.out[p].has_value() &&
+          !std::holds_alternative<std::monostate>(inner.out[p]->value)) {
+        series.push_back({window_time(p), inner.out[p]->value});
+      }
+    }
+    FunctionKind kind = *LookupFunction(e.name);
+    int64_t argument = e.args.size() == 2 ? e.args[1]->integer : interval_;
+    auto& by_time = transformed[&e];
+    for (TimedValue& p : Transform(kind, series, argument)) by_time[p.time] = std::move(p.value);
+  }
+
+  // A lone selector without GROUP BY time reports its point's time (InfluxDB's selector rule).
+  const bool selector_time =
+      interval_ == 0 && slots.size() == 1 && IsSelector(slots[0].kind) && !has_transformation_;
+  std::function<Value(const Expr&, size_t)> eval = [&](const Expr& e, size_t position) -> Value {
+    switch (e.kind) {
+      case Expr::Kind::kCall: {
+        auto t = transformed.find(&e);
+        if (t != transformed.end()) {
+          auto v = t->second.find(window_time(position));
+          return v == t->second.end() ? Value{} : v->second;
+        }
+        const std::optional<TimedValue>& v = slots[slot_of[&e]].out[position];
+        return v.has_value() ? v->value : Value{};
+      }
+      case Expr::Kind::kParen:
+        return eval(*e.lhs, position);
+      case Expr::Kind::kBinary:
+        return ApplyBinary(e.op, eval(*e.lhs, position), eval(*e.rhs, position));
+      case Expr::Kind::kNumber:
+        return e.number;
+      case Expr::Kind::kInteger:
+      case Expr::Kind::kDuration:
+        return e.integer;
+      case Expr::Kind::kString:
+        return e.name;
+      case Expr::Kind::kBoolean:
+        return e.boolean;
+      default:
+        return Value{};
+    }
+  };
+  for (size_t p = 0; p < emitted; ++p) {
+    std::vector<Value> row;
+    row.reserve(1 + columns_.size());
+    int64_t time = window_time(p);
+    if (selector_time && slots[0].out[p].has_value()) time = slots[0].out[p]->time;
+    row.emplace_back(time);
+    bool any = false;
+    for (const Column& column : columns_) {
+      row.push_back(eval(*column.expr, p));
+      any |= !std::holds_alternative<std::monostate>(row.back());
+    }
+    // fill(none) and transformations leave out windows without a value; other fills keep them.
+    if (!any && (!dense || has_transformation_)) continue;
+    out->values.push_back(std::move(row));
+  }
+  return absl::OkStatus();
+}
+
+// ORDER BY time DESC, OFFSET and LIMIT of one series, and the statement's row budget.
+absl::Status SelectExecutor::Finish(ResultSeries* series) {
+  std::vector<std::vector<Value>>& rows = series->values;
+  if (s_.order_desc) std::reverse(rows.begin(), rows.end());
+  if (s_.offset > 0) {
+    size_t drop = std::min(rows.size(), static_cast<size_t>(s_.offset));
+    rows.erase(rows.begin(), rows.begin() + static_cast<ptrdiff_t>(drop));
+  }
+  if (s_.limit > 0 && rows.size() > static_cast<size_t>(s_.limit)) rows.resize(s_.limit);
+  rows_total_ += static_cast<int64_t>(rows.size());
+  if (rows_total_ > limits_.max_rows) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("max-select-point limit exceeded: more than ", limits_.max_rows, " rows"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<ResultSeries>> SelectExecutor::Run() {
+  if (s_.has_into) return Invalid("SELECT ... INTO is not supported");
+  if (absl::Status s = ResolveSources(); !s.ok()) return s;
+  if (absl::Status s = ExpandColumns(); !s.ok()) return s;
+  if (absl::Status s = Analyze(); !s.ok()) return s;
+  std::vector<ResultSeries> out;
+  if (columns_.empty()) return out;
+  for (const Source& source : sources_) {
+    if (absl::Status s = RunSource(source, &out); !s.ok()) return s;
+    if (static_cast<int64_t>(out.size()) > limits_.max_series + s_.soffset) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "max-select-series limit exceeded: more than ", limits_.max_series, " series"));
+    }
+  }
+  if (s_.soffset > 0) {
+    size_t drop = std::min(out.size(), static_cast<size_t>(s_.soffset));
+    out.erase(out.begin(), out.begin() + static_cast<ptrdiff_t>(drop));
+  }
+  if (s_.slimit > 0 && out.size() > static_cast<size_t>(s_.slimit)) out.resize(s_.slimit);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ResultSeries>> ExecuteSelect(Db& db, const SelectStatement& statement,
+                                                        const QueryRequest& request,
+                                                        const QueryLimits& limits,
+                                                        absl::Time deadline) {
+  SelectExecutor executor(db, statement, request, limits, deadline);
+  return executor.Run();
+}
+
+}  // namespace edgetsdb::query
