@@ -6,6 +6,7 @@
 
 #include "absl/types/span.h"
 #include "server/commands.h"
+#include "server/config.h"
 #include "server/flags.h"
 
 #ifndef EDGETSDB_VERSION
@@ -27,7 +28,6 @@ struct Command {
   int (*run)(const CommandArgs& args, std::ostream& out, std::ostream& err) = nullptr;
 };
 
-// `serve` joins this table with the HTTP API.
 const std::vector<Command>& Commands() {
   static const auto* const commands = new std::vector<Command>{
       {
@@ -102,6 +102,15 @@ const std::vector<Command>& Commands() {
           .flags = {"data-dir"},
           .required_flags = {"data-dir"},
           .run = RunCheck,
+      },
+      {
+          .name = "serve",
+          .synopsis = "serve [--data-dir DIR] [--http-addr HOST:PORT] [--config FILE] ...",
+          .summary = "serve the InfluxDB 1.x HTTP API (write, query, ping, health, metrics)",
+          .details = ServeHelp(),
+          .flags = server::ServeFlagNames(),
+          .required_flags = {},
+          .run = RunServe,
       },
   };
   return *commands;
