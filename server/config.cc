@@ -200,8 +200,7 @@ const std::vector<Setting>& Settings() {
        }},
       // [storage]
       {"storage.durability", "durability", Kind::kChoice, "sync",
-       "when a write is acknowledged: sync (fsynced), interval (fsynced every sync_interval), "
-       "none",
+       "when writes are acknowledged: sync (fsynced), interval, none",
        [](std::string_view t, ServerConfig* c) {
          if (t == "sync") {
            c->storage.durability = Durability::kSync;
@@ -241,8 +240,7 @@ const std::vector<Setting>& Settings() {
          return Size(t, &c->storage.wal_segment_bytes, 4096);
        }},
       {"storage.default_retention", "retention", Kind::kDuration, "0",
-       "data older than this is refused and deleted, for databases without their own; "
-       "0 = keep until the disk budget needs the room",
+       "data older than this is refused and deleted (databases without their own); 0 = keep",
        [](std::string_view t, ServerConfig* c) {
          return NonNegativeNanos(t, &c->storage.default_retention_ns);
        }},
@@ -410,9 +408,10 @@ absl::StatusOr<uint64_t> ParseByteSize(std::string_view text) {
                      "' (want bytes, or a number with B, KiB, MiB, GiB, TiB, KB, MB, GB or TB)"));
   };
   uint64_t number = 0;
-  if (digits == 0 ||
-      std::from_chars(text.data(), text.data() + digits, number).ptr != text.data() + digits) {
-    return bad();
+  if (digits == 0) return bad();
+  const auto parsed = std::from_chars(text.data(), text.data() + digits, number);
+  if (parsed.ec != std::errc() || parsed.ptr != text.data() + digits) {
+    return absl::InvalidArgumentError(absl::StrCat("size '", std::string(text), "' is too large"));
   }
   const std::string unit =
       absl::AsciiStrToLower(absl::StripLeadingAsciiWhitespace(AbslView(text.substr(digits))));
