@@ -453,7 +453,8 @@ absl::Status RunQueries(const Args& args, Figures* figures) {
     figures->Add("query_" + query.name + "_series", static_cast<uint64_t>(first->series));
     figures->Add("query_" + query.name + "_rows", static_cast<uint64_t>(first->rows));
     figures->Add("query_" + query.name + "_columns", static_cast<uint64_t>(first->columns));
-    figures->Add("query_" + query.name + "_value_sum", first->value_sum);
+    // Enough digits for bench/iot_side_by_side.sh to compare two servers' answers.
+    figures->Add("query_" + query.name + "_value_sum", absl::StrFormat("%.15g", first->value_sum));
     if (first->series != query.expected_series || first->rows != query.expected_rows) {
       absl::FPrintF(stderr, "%s: %s: %d series and %d rows, expected %d and %d\n", kProgram,
                     query.influxql, first->series, first->rows, query.expected_series,

@@ -31,7 +31,8 @@
 #      InfluxDB's data and WAL directories (TSM files, TSI index, series file; meta is not counted).
 #      Bytes per point divide by the points loaded (a point is one field value).
 #   5. iot_bench --phases query: each query --query-warmup times, then QUERY_RUNS timed runs on
-#      one keep-alive connection; medians and p90. Every answer is checked (series and rows).
+#      one keep-alive connection; medians and p90. Every answer is checked (series and rows), and
+#      the summary warns when the two servers' answers hold different numbers.
 # edgetsdb runs with --durability sync (its default: the log is fsynced before a write is
 # acknowledged) and --log-level warn; InfluxDB with wal-fsync-delay = "0s" (its default: the WAL
 # is fsynced on every write) and HTTP request logging off.
@@ -117,6 +118,7 @@ record() {
       echo "${q}_median_ms=$(csv_get "$query_csv" "query_${q}_median_ms")"
       echo "${q}_p90_ms=$(csv_get "$query_csv" "query_${q}_p90_ms")"
       echo "${q}_rows=$(csv_get "$query_csv" "query_${q}_rows")"
+      echo "${q}_value_sum=$(csv_get "$query_csv" "query_${q}_value_sum")"
     done
   } >"$work/$name.result"
 }
@@ -232,6 +234,13 @@ BEGIN {
     if (value("edgetsdb", q[j] "_rows") != value("influxdb", q[j] "_rows")) {
       printf "warning: %s returned %d rows from edgetsdb, %d from InfluxDB\n", q[j],
              value("edgetsdb", q[j] "_rows"), value("influxdb", q[j] "_rows")
+    }
+    # The sum of every number in the answers (15 digits): the same data must
+    # give the same values.
+    a = value("edgetsdb", q[j] "_value_sum"); b = value("influxdb", q[j] "_value_sum")
+    if ((a - b) * (a - b) > 1e-18 * (a * a + b * b)) {
+      printf "warning: %s answers differ: their numbers add up to %s from edgetsdb, %s from InfluxDB\n",
+             q[j], v["edgetsdb", q[j] "_value_sum"], v["influxdb", q[j] "_value_sum"]
     }
     target(q[j] " median, x faster", value("influxdb", q[j] "_median_ms") / value("edgetsdb", q[j] "_median_ms"), ">=", 5)
   }
