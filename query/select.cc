@@ -102,6 +102,123 @@ void VisitExpr(const Expr& e, const F& f) {
   for (const auto& arg : e.args) VisitExpr(*arg, f);
 }
 
+// An aggregate or selector call of the select list, evaluated once per window.
+struct CallSlot {
+  const Expr* call = nullptr;
+  FunctionKind kind = FunctionKind::kCount;
+  std::string field;
+  double argument = 0;  // percentile's N.
+};
+
+// One group's windows with points (their starts, ascending) and each call's value in them.
+struct WindowedValues {
+  std::vector<int64_t> starts;
+  std::vector<std::vector<std::optional<TimedValue>>> values;  // [slot][window]
+};
+
+// count, sum, mean, min, max, first and last of one field in one window, kept so that partial
+// results (of several series, or of chunk summaries) merge. InfluxDB's tie rules: min and max go
+// to the earlier point, first and last to the greater value.
+class Accumulator {
+ public:
+  template <typename T>
+  void Add(int64_t time, T value) {
+    Merge(1, static_cast<double>(value), Wide(value), time, value, time, value, time, value, time,
+          value);
+  }
+
+  // A window summary: count, sum (as the engine computed it), min, max, first and last. Without
+  // the times of min and max (no lone selector uses this).
+  template <typename T>
+  void AddSummary(int64_t count, double fsum, T isum, T min, T max, int64_t first_time, T first,
+                  int64_t last_time, T last) {
+    Merge(count, fsum, Wide(isum), kMaxTime, min, kMaxTime, max, first_time, first, last_time,
+          last);
+  }
+
+  std::optional<TimedValue> Result(FunctionKind kind, bool integer) const {
+    if (count_ == 0) return std::nullopt;
+    auto value = [integer](double f, int64_t i) -> Value {
+      if (integer) return i;
+      return f;
+    };
+    switch (kind) {
+      case FunctionKind::kCount:
+        return TimedValue{0, count_};
+      case FunctionKind::kSum:
+        return TimedValue{0, value(fsum_, static_cast<int64_t>(isum_))};
+      case FunctionKind::kMean:
+        return TimedValue{0, fsum_ / static_cast<double>(count_)};
+      case FunctionKind::kMin:
+        return TimedValue{min_time_, value(fmin_, imin_)};
+      case FunctionKind::kMax:
+        return TimedValue{max_time_, value(fmax_, imax_)};
+      case FunctionKind::kFirst:
+        return TimedValue{first_time_, value(ffirst_, ifirst_)};
+      case FunctionKind::kLast:
+        return TimedValue{last_time_, value(flast_, ilast_)};
+      default:
+        return std::nullopt;
+    }
+  }
+
+ private:
+  static uint64_t Wide(double) { return 0; }
+  static uint64_t Wide(int64_t v) { return static_cast<uint64_t>(v); }
+
+  template <typename T>
+  void Merge(int64_t count, double fsum, uint64_t isum, int64_t min_time, T min, int64_t max_time,
+             T max, int64_t first_time, T first, int64_t last_time, T last) {
+    const bool empty = count_ == 0;
+    count_ += count;
+    fsum_ += fsum;
+    isum_ += isum;  // Wraps, as InfluxDB's int64 sums.
+    if (empty || min < Get<T>(fmin_, imin_) ||
+        (min == Get<T>(fmin_, imin_) && min_time < min_time_)) {
+      Set(min, &fmin_, &imin_);
+      min_time_ = min_time;
+    }
+    if (empty || max > Get<T>(fmax_, imax_) ||
+        (max == Get<T>(fmax_, imax_) && max_time < max_time_)) {
+      Set(max, &fmax_, &imax_);
+      max_time_ = max_time;
+    }
+    if (empty || first_time < first_time_ ||
+        (first_time == first_time_ && first > Get<T>(ffirst_, ifirst_))) {
+      Set(first, &ffirst_, &ifirst_);
+      first_time_ = first_time;
+    }
+    if (empty || last_time > last_time_ ||
+        (last_time == last_time_ && last > Get<T>(flast_, ilast_))) {
+      Set(last, &flast_, &ilast_);
+      last_time_ = last_time;
+    }
+  }
+  template <typename T>
+  static T Get(double f, int64_t i) {
+    if constexpr (std::is_same_v<T, double>) {
+      return f;
+    } else {
+      return i;
+    }
+  }
+  template <typename T>
+  static void Set(T v, double* f, int64_t* i) {
+    if constexpr (std::is_same_v<T, double>) {
+      *f = v;
+    } else {
+      *i = v;
+    }
+  }
+
+  int64_t count_ = 0;
+  double fsum_ = 0;
+  uint64_t isum_ = 0;
+  double fmin_ = 0, fmax_ = 0, ffirst_ = 0, flast_ = 0;
+  int64_t imin_ = 0, imax_ = 0, ifirst_ = 0, ilast_ = 0;
+  int64_t min_time_ = 0, max_time_ = 0, first_time_ = 0, last_time_ = 0;
+};
+
 // --- Statement analysis ---
 
 class SelectExecutor {
@@ -129,7 +246,25 @@ class SelectExecutor {
                                                      std::vector<TagMatcher> matchers);
   std::vector<Group> MakeGroups(const std::vector<SeriesRows>& series) const;
   absl::Status RawRows(const Source& source, Group& group, ResultSeries* out);
-  absl::Status AggregateRows(const Source& source, Group& group, ResultSeries* out);
+  std::vector<CallSlot> Slots() const;
+  // Whether every call merges from partial results (count, sum, mean, min, max, first, last) over
+  // float or integer fields: then no row of the series needs to be materialized.
+  bool Mergeable(const Source& source, const std::vector<CallSlot>& slots) const;
+  // The mergeable calls from the engine's window aggregates (chunk summaries where chunks fit in
+  // a window) or, for a lone min() or max() that must report its point's time, from the points.
+  absl::Status RunMergeable(const Source& source, const std::vector<std::string>& fields,
+                            std::vector<TagMatcher> matchers, std::vector<ResultSeries>* out);
+  WindowedValues WindowsFromRows(const Source& source, const Group& group,
+                                 const std::vector<CallSlot>& slots) const;
+  absl::Status EmitAggregateRows(const std::vector<CallSlot>& slots, const WindowedValues& windows,
+                                 ResultSeries* out);
+  Tags GroupKey(const Tags& series_tags) const;
+  ResultSeries NewSeries(const Source& source, const Tags& group_tags) const;
+  // The start of the window holding t; without GROUP BY time, the one window's time.
+  int64_t WindowOf(int64_t t) const {
+    if (interval_ == 0) return range_.has_min ? range_.min : 0;
+    return FloorDiv(t - offset_, interval_) * interval_ + offset_;
+  }
   absl::Status Finish(ResultSeries* series);
   absl::Status CheckDeadline() const {
     if (absl::Now() > deadline_) {
@@ -168,6 +303,7 @@ class SelectExecutor {
   int64_t offset_ = 0;
   int64_t rows_total_ = 0;
   int64_t data_min_time_ = kMaxTime;  // Earliest point read, for GROUP BY time without a bound.
+  std::vector<std::unique_ptr<RE2>> group_regexes_;  // GROUP BY /regex/.
   // The current source's fields, by name: their column in SeriesRows::columns.
   absl::flat_hash_map<std::string, size_t> field_index_;
 };
@@ -400,6 +536,11 @@ absl::Status SelectExecutor::Analyze() {
   if (!aggregate_ && s_.group_by_interval_ns != 0) {
     return Invalid("GROUP BY requires at least one aggregate function");
   }
+  for (const std::string& pattern : s_.group_by_regexes) {
+    auto re = std::make_unique<RE2>(pattern, RE2::Quiet);
+    if (!re->ok()) return Invalid("invalid regular expression /" + pattern + "/: " + re->error());
+    group_regexes_.push_back(std::move(re));
+  }
   interval_ = s_.group_by_interval_ns;
   if (interval_ < 0) return Invalid("GROUP BY time interval must be positive");
   if (interval_ > 0) {
@@ -466,30 +607,38 @@ absl::StatusOr<std::vector<SeriesRows>> SelectExecutor::LoadSeries(
   return out;
 }
 
-std::vector<Group> SelectExecutor::MakeGroups(const std::vector<SeriesRows>& series) const {
-  std::vector<std::unique_ptr<RE2>> regexes;
-  for (const std::string& pattern : s_.group_by_regexes) {
-    regexes.push_back(std::make_unique<RE2>(pattern, RE2::Quiet));
+Tags SelectExecutor::GroupKey(const Tags& series_tags) const {
+  if (s_.group_by_all_tags) return series_tags;
+  Tags key;
+  for (const std::string& tag : s_.group_by_tags) {
+    key.emplace_back(tag, std::string(TagValue(series_tags, tag)));
   }
+  for (const auto& re : group_regexes_) {
+    for (const auto& [k, v] : series_tags) {
+      if (RE2::PartialMatch(k, *re)) key.emplace_back(k, v);
+    }
+  }
+  std::sort(key.begin(), key.end());
+  key.erase(std::unique(key.begin(), key.end()), key.end());
+  return key;
+}
+
+ResultSeries SelectExecutor::NewSeries(const Source& source, const Tags& group_tags) const {
+  ResultSeries result;
+  result.name = source.measurement;
+  result.tags = group_tags;
+  result.has_time = true;
+  result.columns.push_back("time");
+  for (const Column& column : columns_) result.columns.push_back(column.name);
+  return result;
+}
+
+std::vector<Group> SelectExecutor::MakeGroups(const std::vector<SeriesRows>& series) const {
   std::map<Tags, Group> groups;
   for (const SeriesRows& rows : series) {
-    Tags key;
-    if (s_.group_by_all_tags) {
-      key = rows.tags;
-    } else {
-      for (const std::string& tag : s_.group_by_tags) {
-        key.emplace_back(tag, std::string(TagValue(rows.tags, tag)));
-      }
-      for (const auto& re : regexes) {
-        for (const auto& [k, v] : rows.tags) {
-          if (re->ok() && RE2::PartialMatch(k, *re)) key.emplace_back(k, v);
-        }
-      }
-      std::sort(key.begin(), key.end());
-      key.erase(std::unique(key.begin(), key.end()), key.end());
-    }
+    Tags key = GroupKey(rows.tags);
     Group& group = groups[key];
-    group.tags = key;
+    group.tags = std::move(key);
     group.series.push_back(&rows);
   }
   std::vector<Group> out;
@@ -536,6 +685,10 @@ absl::Status SelectExecutor::RunSource(const Source& source, std::vector<ResultS
       if (e.kind == Expr::Kind::kVarRef && !ConditionTag(source, e)) add_field(e.name);
     });
   }
+  if (aggregate_ && condition == nullptr) {
+    std::vector<CallSlot> slots = Slots();
+    if (Mergeable(source, slots)) return RunMergeable(source, fields, std::move(matchers), out);
+  }
   auto loaded = LoadSeries(source, fields, std::move(matchers));
   if (!loaded.ok()) return loaded.status();
   std::vector<SeriesRows>& series = *loaded;
@@ -570,15 +723,12 @@ absl::Status SelectExecutor::RunSource(const Source& source, std::vector<ResultS
   std::vector<Group> groups = MakeGroups(series);
   field_index_.clear();
   for (size_t i = 0; i < fields.size(); ++i) field_index_[fields[i]] = i;
+  const std::vector<CallSlot> slots = aggregate_ ? Slots() : std::vector<CallSlot>();
   for (Group& group : groups) {
-    ResultSeries result;
-    result.name = source.measurement;
-    result.tags = group.tags;
-    result.has_time = true;
-    result.columns.push_back("time");
-    for (const Column& column : columns_) result.columns.push_back(column.name);
-    absl::Status s =
-        aggregate_ ? AggregateRows(source, group, &result) : RawRows(source, group, &result);
+    ResultSeries result = NewSeries(source, group.tags);
+    absl::Status s = aggregate_
+                         ? EmitAggregateRows(slots, WindowsFromRows(source, group, slots), &result)
+                         : RawRows(source, group, &result);
     if (!s.ok()) return s;
     if (absl::Status f = Finish(&result); !f.ok()) return f;
     if (!result.values.empty()) out->push_back(std::move(result));
@@ -649,15 +799,6 @@ absl::Status SelectExecutor::RawRows(const Source& source, Group& group, ResultS
   return absl::OkStatus();
 }
 
-// An aggregate or selector call of the select list, evaluated once per window.
-struct CallSlot {
-  const Expr* call = nullptr;
-  FunctionKind kind = FunctionKind::kCount;
-  std::string field;
-  double argument = 0;                         // percentile's N.
-  std::vector<std::optional<TimedValue>> out;  // Per emitted window.
-};
-
 Value FillNumber(const SelectStatement& s) {
   if (s.fill_value_is_integer) return s.fill_integer;
   return s.fill_value;
@@ -681,51 +822,8 @@ Value Interpolate(int64_t t, int64_t x1, const Value& a, int64_t x2, const Value
   return Value{};
 }
 
-absl::Status SelectExecutor::AggregateRows(const Source& source, Group& group, ResultSeries* out) {
-  // The windows: [first_start + k * interval, ...) up to the one holding the upper bound.
-  int64_t first_start = 0;
-  uint64_t window_count = 1;
-  auto window_start = [&](int64_t t) {
-    return FloorDiv(t - offset_, interval_) * interval_ + offset_;
-  };
-  if (interval_ > 0) {
-    int64_t lo = range_.has_min ? range_.min : data_min_time_;
-    int64_t hi = range_.max;
-    if (lo > hi) return absl::OkStatus();
-    first_start = window_start(lo);
-    window_count =
-        static_cast<uint64_t>((static_cast<__int128>(window_start(hi)) - first_start) / interval_) +
-        1;
-    if (window_count > static_cast<uint64_t>(limits_.max_buckets)) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "max-select-buckets limit exceeded: (", window_count, "/", limits_.max_buckets,
-          "): narrow the time range or widen the GROUP BY time interval"));
-    }
-  } else {
-    first_start = range_.has_min ? range_.min : 0;
-  }
-  auto window_of = [&](int64_t t) -> uint64_t {
-    return interval_ > 0 ? static_cast<uint64_t>((window_start(t) - first_start) / interval_) : 0;
-  };
-
-  // Windows with points; emitted windows are those (fill(none)) or all of them.
-  std::vector<uint64_t> data_windows;
-  for (const RowRef& ref : group.rows) {
-    uint64_t w = window_of(ref.time);
-    if (data_windows.empty() || data_windows.back() != w) data_windows.push_back(w);
-  }
-  const bool dense = s_.fill != SelectStatement::Fill::kNone && interval_ > 0;
-  const size_t emitted = dense ? window_count : data_windows.size();
-  if (rows_total_ + static_cast<int64_t>(emitted) > limits_.max_rows) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("max-select-point limit exceeded: more than ", limits_.max_rows, " rows"));
-  }
-  auto position_of = [&](uint64_t w, size_t data_index) -> size_t {
-    return dense ? static_cast<size_t>(w) : data_index;
-  };
-
+std::vector<CallSlot> SelectExecutor::Slots() const {
   std::vector<CallSlot> slots;
-  absl::flat_hash_map<const Expr*, size_t> slot_of;
   for (const Column& column : columns_) {
     VisitExpr(*column.expr, [&](const Expr& e) {
       if (e.kind != Expr::Kind::kCall) return;
@@ -740,70 +838,119 @@ absl::Status SelectExecutor::AggregateRows(const Source& source, Group& group, R
                             ? static_cast<double>(e.args[1]->integer)
                             : e.args[1]->number;
       }
-      slot.out.resize(emitted);
-      slot_of[&e] = slots.size();
       slots.push_back(std::move(slot));
     });
   }
+  return slots;
+}
 
+WindowedValues SelectExecutor::WindowsFromRows(const Source& source, const Group& group,
+                                               const std::vector<CallSlot>& slots) const {
+  WindowedValues windows;
+  windows.values.resize(slots.size());
   std::vector<TimedValue> points;
-  size_t data_index = 0;
-  for (size_t i = 0; i < group.rows.size(); ++data_index) {
-    const uint64_t w = window_of(group.rows[i].time);
+  for (size_t i = 0; i < group.rows.size();) {
+    const int64_t start = WindowOf(group.rows[i].time);
     size_t j = i;
-    while (j < group.rows.size() && window_of(group.rows[j].time) == w) ++j;
-    const size_t position = position_of(w, data_index);
-    for (CallSlot& slot : slots) {
+    while (j < group.rows.size() && WindowOf(group.rows[j].time) == start) ++j;
+    windows.starts.push_back(start);
+    for (size_t s = 0; s < slots.size(); ++s) {
+      const CallSlot& slot = slots[s];
       auto field = field_index_.find(slot.field);
-      if (field == field_index_.end() || !SelectsField(source, *slot.call->args[0])) continue;
-      points.clear();
-      for (size_t k = i; k < j; ++k) {
-        const RowRef& ref = group.rows[k];
-        const Value& v = group.series[ref.series]->columns[field->second][ref.row];
-        if (!std::holds_alternative<std::monostate>(v)) points.push_back({ref.time, v});
+      std::optional<TimedValue> value;
+      if (field != field_index_.end() && SelectsField(source, *slot.call->args[0])) {
+        points.clear();
+        for (size_t k = i; k < j; ++k) {
+          const RowRef& ref = group.rows[k];
+          const Value& v = group.series[ref.series]->columns[field->second][ref.row];
+          if (!std::holds_alternative<std::monostate>(v)) points.push_back({ref.time, v});
+        }
+        value = Reduce(slot.kind, points, slot.argument);
       }
-      slot.out[position] = Reduce(slot.kind, points, slot.argument);
+      windows.values[s].push_back(std::move(value));
     }
     i = j;
   }
+  return windows;
+}
 
+absl::Status SelectExecutor::EmitAggregateRows(const std::vector<CallSlot>& slots,
+                                               const WindowedValues& windows, ResultSeries* out) {
+  // The windows: [first_start + k * interval, ...) up to the one holding the upper bound.
+  int64_t first_start = WindowOf(0);
+  uint64_t window_count = 1;
+  if (interval_ > 0) {
+    int64_t lo = range_.has_min ? range_.min : data_min_time_;
+    int64_t hi = range_.max;
+    if (lo > hi) return absl::OkStatus();
+    first_start = WindowOf(lo);
+    window_count =
+        static_cast<uint64_t>((static_cast<__int128>(WindowOf(hi)) - first_start) / interval_) + 1;
+    if (window_count > static_cast<uint64_t>(limits_.max_buckets)) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "max-select-buckets limit exceeded: (", window_count, "/", limits_.max_buckets,
+          "): narrow the time range or widen the GROUP BY time interval"));
+    }
+  }
+  // fill(none) emits the windows with points; other fills every window of the range.
+  const bool dense = s_.fill != SelectStatement::Fill::kNone && interval_ > 0;
+  const size_t emitted = dense ? window_count : windows.starts.size();
+  if (rows_total_ + static_cast<int64_t>(emitted) > limits_.max_rows) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("max-select-point limit exceeded: more than ", limits_.max_rows, " rows"));
+  }
   auto window_time = [&](size_t position) -> int64_t {
-    if (interval_ == 0) return first_start;
-    uint64_t w = dense ? position : data_windows[position];
-    return first_start + static_cast<int64_t>(w) * interval_;
+    return dense ? first_start + static_cast<int64_t>(position) * interval_
+                 : windows.starts[position];
   };
+  std::vector<std::vector<std::optional<TimedValue>>> at(slots.size());
+  for (size_t s = 0; s < slots.size(); ++s) {
+    at[s].resize(emitted);
+    for (size_t i = 0; i < windows.starts.size(); ++i) {
+      size_t position = i;
+      if (dense) {
+        if (windows.starts[i] < first_start) continue;
+        position = static_cast<size_t>((windows.starts[i] - first_start) / interval_);
+        if (position >= emitted) continue;
+      }
+      at[s][position] = windows.values[s][i];
+    }
+  }
+  absl::flat_hash_map<const Expr*, size_t> slot_of;
+  for (size_t s = 0; s < slots.size(); ++s) slot_of[slots[s].call] = s;
+
   // Fill the windows a call has no value for.
-  for (CallSlot& slot : slots) {
-    std::vector<std::optional<TimedValue>>& out_values = slot.out;
+  for (size_t s = 0; s < slots.size(); ++s) {
+    std::vector<std::optional<TimedValue>>& values = at[s];
     switch (s_.fill) {
       case SelectStatement::Fill::kNull:
       case SelectStatement::Fill::kNone:
-        if (slot.kind == FunctionKind::kCount) {  // InfluxDB counts an empty window as 0.
-          for (auto& v : out_values) {
+        if (slots[s].kind == FunctionKind::kCount) {  // InfluxDB counts an empty window as 0.
+          for (auto& v : values) {
             if (!v.has_value()) v = TimedValue{0, int64_t{0}};
           }
         }
         break;
       case SelectStatement::Fill::kNumber:
-        for (auto& v : out_values) {
+        for (auto& v : values) {
           if (!v.has_value()) v = TimedValue{0, FillNumber(s_)};
         }
         break;
       case SelectStatement::Fill::kPrevious:
-        for (size_t p = 1; p < out_values.size(); ++p) {
-          if (!out_values[p].has_value()) out_values[p] = out_values[p - 1];
+        for (size_t p = 1; p < values.size(); ++p) {
+          if (!values[p].has_value()) values[p] = values[p - 1];
         }
         break;
       case SelectStatement::Fill::kLinear: {
         std::optional<size_t> previous;
-        for (size_t p = 0; p < out_values.size(); ++p) {
-          if (!out_values[p].has_value()) continue;
+        for (size_t p = 0; p < values.size(); ++p) {
+          if (!values[p].has_value()) continue;
           if (previous.has_value() && p - *previous > 1) {
             const int64_t x1 = window_time(*previous), x2 = window_time(p);
             for (size_t q = *previous + 1; q < p; ++q) {
-              Value v = Interpolate(window_time(q), x1, out_values[*previous]->value, x2,
-                                    out_values[p]->value);
-              if (!std::holds_alternative<std::monostate>(v)) out_values[q] = TimedValue{0, v};
+              Value v =
+                  Interpolate(window_time(q), x1, values[*previous]->value, x2, values[p]->value);
+              if (!std::holds_alternative<std::monostate>(v)) values[q] = TimedValue{0, v};
             }
           }
           previous = p;
@@ -818,18 +965,18 @@ absl::Status SelectExecutor::AggregateRows(const Source& source, Group& group, R
   for (const Column& column : columns_) {
     const Expr& e = *column.expr;
     if (e.kind != Expr::Kind::kCall || !IsTransformation(*LookupFunction(e.name))) continue;
-    const CallSlot& inner = slots[slot_of[e.args[0].get()]];
+    const std::vector<std::optional<TimedValue>>& inner = at[slot_of[e.args[0].get()]];
     std::vector<TimedValue> series;
     for (size_t p = 0; p < emitted; ++p) {
-      if (inner.out[p].has_value() &&
-          !std::holds_alternative<std::monostate>(inner.out[p]->value)) {
-        series.push_back({window_time(p), inner.out[p]->value});
+      if (inner[p].has_value() && !std::holds_alternative<std::monostate>(inner[p]->value)) {
+        series.push_back({window_time(p), inner[p]->value});
       }
     }
-    FunctionKind kind = *LookupFunction(e.name);
     int64_t argument = e.args.size() == 2 ? e.args[1]->integer : interval_;
     auto& by_time = transformed[&e];
-    for (TimedValue& p : Transform(kind, series, argument)) by_time[p.time] = std::move(p.value);
+    for (TimedValue& p : Transform(*LookupFunction(e.name), series, argument)) {
+      by_time[p.time] = std::move(p.value);
+    }
   }
 
   // A lone selector without GROUP BY time reports its point's time (InfluxDB's selector rule).
@@ -843,7 +990,7 @@ absl::Status SelectExecutor::AggregateRows(const Source& source, Group& group, R
           auto v = t->second.find(window_time(position));
           return v == t->second.end() ? Value{} : v->second;
         }
-        const std::optional<TimedValue>& v = slots[slot_of[&e]].out[position];
+        const std::optional<TimedValue>& v = at[slot_of[&e]][position];
         return v.has_value() ? v->value : Value{};
       }
       case Expr::Kind::kParen:
@@ -867,7 +1014,7 @@ absl::Status SelectExecutor::AggregateRows(const Source& source, Group& group, R
     std::vector<Value> row;
     row.reserve(1 + columns_.size());
     int64_t time = window_time(p);
-    if (selector_time && slots[0].out[p].has_value()) time = slots[0].out[p]->time;
+    if (selector_time && at[0][p].has_value()) time = at[0][p]->time;
     row.emplace_back(time);
     bool any = false;
     for (const Column& column : columns_) {
@@ -877,6 +1024,151 @@ absl::Status SelectExecutor::AggregateRows(const Source& source, Group& group, R
     // fill(none) and transformations leave out windows without a value; other fills keep them.
     if (!any && (!dense || has_transformation_)) continue;
     out->values.push_back(std::move(row));
+  }
+  return absl::OkStatus();
+}
+
+bool SelectExecutor::Mergeable(const Source& source, const std::vector<CallSlot>& slots) const {
+  for (const CallSlot& slot : slots) {
+    switch (slot.kind) {
+      case FunctionKind::kCount:
+      case FunctionKind::kSum:
+      case FunctionKind::kMean:
+      case FunctionKind::kMin:
+      case FunctionKind::kMax:
+      case FunctionKind::kFirst:
+      case FunctionKind::kLast:
+        break;
+      default:
+        return false;
+    }
+    if (!SelectsField(source, *slot.call->args[0])) return false;
+    auto type = source.schema.fields.find(slot.field);
+    if (type == source.schema.fields.end()) continue;  // Selects nothing here.
+    if (type->second != FieldType::kFloat && type->second != FieldType::kInt) return false;
+  }
+  return !slots.empty();
+}
+
+absl::Status SelectExecutor::RunMergeable(const Source& source,
+                                          const std::vector<std::string>& fields,
+                                          std::vector<TagMatcher> matchers,
+                                          std::vector<ResultSeries>* out) {
+  const std::vector<CallSlot> slots = Slots();
+  absl::flat_hash_map<std::string, size_t> field_of;
+  for (size_t i = 0; i < fields.size(); ++i) field_of[fields[i]] = i;
+  auto is_integer = [&](const std::string& field) {
+    auto it = source.schema.fields.find(field);
+    return it != source.schema.fields.end() && it->second == FieldType::kInt;
+  };
+  // Per group, per window start: one accumulator per field.
+  std::map<Tags, std::map<int64_t, std::vector<Accumulator>>> groups;
+  auto accumulators = [&](const Tags& tags, int64_t window) -> std::vector<Accumulator>& {
+    std::vector<Accumulator>& a = groups[GroupKey(tags)][window];
+    if (a.empty()) a.resize(fields.size());
+    return a;
+  };
+
+  SeriesSelector selector;
+  selector.database = source.database;
+  selector.measurement = source.measurement;
+  selector.matchers = std::move(matchers);
+  selector.fields = fields;
+  selector.min_time = range_.min;
+  selector.max_time = range_.max;
+  const bool needs_point_times =
+      interval_ == 0 && slots.size() == 1 &&
+      (slots[0].kind == FunctionKind::kMin || slots[0].kind == FunctionKind::kMax);
+  bool summaries_used = false;
+  if (!needs_point_times) {
+    WindowSpec spec;
+    // Without GROUP BY time, windows of 2^62 ns: four cover every int64 time, and all of them
+    // fold into the statement's one window below.
+    spec.width_ns = interval_ > 0 ? interval_ : (int64_t{1} << 62);
+    spec.offset_ns = interval_ > 0 ? offset_ : 0;
+    spec.aggregates = {Aggregate::kCount, Aggregate::kSum,   Aggregate::kMin,
+                       Aggregate::kMax,   Aggregate::kFirst, Aggregate::kLast};
+    auto windows = db_.QueryWindows(selector, spec);
+    if (!windows.ok()) return windows.status();
+    // Integers come back as doubles: exact below 2^53, else the points are read instead.
+    constexpr double kExact = 9007199254740992.0;
+    bool exact = true;
+    for (const WindowSeries& w : *windows) {
+      if (!is_integer(w.field)) continue;
+      for (size_t a = 1; a < w.results.size() && exact; ++a) {
+        for (double v : w.results[a]) exact &= std::fabs(v) < kExact;
+      }
+    }
+    if (exact) {
+      summaries_used = true;
+      for (const WindowSeries& w : *windows) {
+        auto field = field_of.find(w.field);
+        if (field == field_of.end()) continue;
+        const bool integer = is_integer(w.field);
+        for (size_t i = 0; i < w.window_starts.size(); ++i) {
+          const int64_t start = WindowOf(w.window_starts[i]);
+          data_min_time_ = std::min(data_min_time_, w.window_starts[i]);
+          Accumulator& acc = accumulators(w.tags, start)[field->second];
+          const auto& r = w.results;
+          const auto count = static_cast<int64_t>(r[0][i]);
+          if (integer) {
+            auto n = [](double v) { return static_cast<int64_t>(v); };
+            acc.AddSummary<int64_t>(count, r[1][i], n(r[1][i]), n(r[2][i]), n(r[3][i]),
+                                    w.first_times[i], n(r[4][i]), w.last_times[i], n(r[5][i]));
+          } else {
+            acc.AddSummary<double>(count, r[1][i], 0.0, r[2][i], r[3][i], w.first_times[i], r[4][i],
+                                   w.last_times[i], r[5][i]);
+          }
+        }
+      }
+    }
+  }
+  if (!summaries_used) {
+    groups.clear();
+    auto data = db_.Query(selector);
+    if (!data.ok()) return data.status();
+    for (const SeriesData& d : *data) {
+      auto field = field_of.find(d.field);
+      if (field == field_of.end() || d.timestamps.empty()) continue;
+      data_min_time_ = std::min(data_min_time_, d.timestamps.front());
+      std::vector<Accumulator>* current = nullptr;
+      int64_t current_start = 0;
+      for (size_t i = 0; i < d.timestamps.size(); ++i) {
+        const int64_t t = d.timestamps[i];
+        const int64_t start = WindowOf(t);
+        if (current == nullptr || start != current_start) {
+          current = &accumulators(d.tags, start);
+          current_start = start;
+        }
+        Accumulator& acc = (*current)[field->second];
+        if (const auto* f = std::get_if<std::vector<double>>(&d.values)) {
+          acc.Add(t, (*f)[i]);
+        } else if (const auto* n = std::get_if<std::vector<int64_t>>(&d.values)) {
+          acc.Add(t, (*n)[i]);
+        }
+      }
+    }
+  }
+  if (absl::Status d = CheckDeadline(); !d.ok()) return d;
+
+  for (auto& [tags, by_window] : groups) {
+    WindowedValues windows;
+    windows.values.resize(slots.size());
+    for (auto& [start, accs] : by_window) {
+      windows.starts.push_back(start);
+      for (size_t s = 0; s < slots.size(); ++s) {
+        auto field = field_of.find(slots[s].field);
+        std::optional<TimedValue> value;
+        if (field != field_of.end()) {
+          value = accs[field->second].Result(slots[s].kind, is_integer(slots[s].field));
+        }
+        windows.values[s].push_back(std::move(value));
+      }
+    }
+    ResultSeries result = NewSeries(source, tags);
+    if (absl::Status s = EmitAggregateRows(slots, windows, &result); !s.ok()) return s;
+    if (absl::Status f = Finish(&result); !f.ok()) return f;
+    if (!result.values.empty()) out->push_back(std::move(result));
   }
   return absl::OkStatus();
 }
