@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell functions shared by the benchmark scripts that run InfluxDB 1.6.7 (Debian 12's package) by
 # hand beside edgetsdb: bench/influxdb_size.sh and bench/iot_side_by_side.sh. Source it from bash
 # after `set -euo pipefail`; the sourcing script defines die() (message to stderr, exit 1).

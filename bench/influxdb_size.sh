@@ -36,6 +36,7 @@ index_version=${INDEX_VERSION:-tsi1}
 
 die() { echo "influxdb_size: $*" >&2; exit 1; }
 # influxdb_start/stop/wait_compacted, free_port, bytes_of.
+# shellcheck source=bench/influxdb_lib.sh
 source "$here/influxdb_lib.sh"
 
 influxdb_ensure_installed

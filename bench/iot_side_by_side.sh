@@ -53,6 +53,7 @@ database=iot_bench
 
 die() { echo "iot_side_by_side: $*" >&2; exit 1; }
 # free_port, bytes_of, wait_for_ping, influxdb_start/stop/wait_compacted.
+# shellcheck source=bench/influxdb_lib.sh
 source "$here/influxdb_lib.sh"
 
 command -v curl >/dev/null || die "curl is needed"
