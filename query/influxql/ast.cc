@@ -111,9 +111,11 @@ std::string FormatNumber(double value) {
   return text;
 }
 
-bool IsNegatedOperand(const Expr& expr) {
+// -1 * x or 1 * x with x a variable, call or parenthesis: what the parser makes of -x and +x.
+bool IsSignedOperand(const Expr& expr) {
   return expr.kind == Expr::Kind::kBinary && expr.op == BinaryOp::kMul && expr.lhs &&
-         expr.lhs->kind == Expr::Kind::kInteger && expr.lhs->integer == -1 && expr.rhs &&
+         expr.lhs->kind == Expr::Kind::kInteger &&
+         (expr.lhs->integer == -1 || expr.lhs->integer == 1) && expr.rhs &&
          (expr.rhs->kind == Expr::Kind::kVarRef || expr.rhs->kind == Expr::Kind::kCall ||
           expr.rhs->kind == Expr::Kind::kParen);
 }
@@ -126,7 +128,7 @@ void AppendExpr(const Expr& expr, std::string* out) {
         absl::StrAppend(out, "::", std::string(CastText(expr.cast)));
       return;
     case Expr::Kind::kCall:
-      out->append(expr.name);
+      out->append(QuoteIdent(expr.name));
       out->push_back('(');
       for (size_t i = 0; i < expr.args.size(); ++i) {
         if (i > 0) out->append(", ");
@@ -135,10 +137,10 @@ void AppendExpr(const Expr& expr, std::string* out) {
       out->push_back(')');
       return;
     case Expr::Kind::kBinary:
-      // The parser turns `-x` (x a variable, call or parenthesis) into -1 * x; printing it back
-      // as -x keeps the text re-parsing to the same tree inside `2 * -x`.
-      if (IsNegatedOperand(expr)) {
-        out->push_back('-');
+      // Printed back as -x (+x), not -1 * x, so that the text parses to the same tree where the
+      // product is the right operand of an operator of its level: `2 % -x`.
+      if (IsSignedOperand(expr)) {
+        out->push_back(expr.lhs->integer < 0 ? '-' : '+');
         AppendExpr(*expr.rhs, out);
         return;
       }

@@ -239,6 +239,8 @@ TEST(InfluxqlParserTest, ToStringReparsesToTheSameTree) {
       "c - -1 * a",
       "-mean(x) + -(a)",
       "+a",
+      "a % +b * c",
+      "a / -f(b) * 1 * c",
       R"("my field"::float > 1.5 AND "select" = 'it\'s')",
       "time >= now() - 1h30m AND time < '2020-01-01T00:00:00Z'",
       R"(host =~ /^a\/b$/ OR host !~ /x\\y/)",
@@ -246,6 +248,7 @@ TEST(InfluxqlParserTest, ToStringReparsesToTheSameTree) {
       "a % 3 & 1 | 2 ^ 4",
       "x = true OR y = false",
       "count(distinct(x))",
+      R"("my func"(x) + "SELECT"(y))",
       "*::tag",
       "d = 0s OR d = 90s OR d = -5m OR d = 1500ms OR d = 7u OR d = 3ns OR d = 2w",
       "n = 0.1 OR n = 1e300 OR n = -0.0",
@@ -298,6 +301,9 @@ TEST(InfluxqlParserTest, ToStringFormats) {
       {"x =~ /a\\/b/", "x =~ /a\\/b/"},
       {"x::float", "x::float"},
       {"-x", "-x"},
+      {"+x", "+x"},
+      {"1 * x", "+x"},
+      {"-1 * 5", "-1 * 5"},
       {"a and b", "a AND b"},
   };
   for (const Case& c : cases) {
