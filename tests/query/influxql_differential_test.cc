@@ -80,8 +80,8 @@ constexpr size_t kConsoleBodyBytes = 500;
 constexpr int kConsoleMismatches = 8;
 
 // Where InfluxDB 1.6.7 has a bug or a behaviour edgetsdb deliberately does not copy. A mismatch
-// whose query matches `query` (ECMAScript regex, searched) is reported as allowed. Keep it short:
-// every entry hides a class of queries from the test.
+// of a single-statement query that matches `query` (ECMAScript regex, searched) is reported as
+// allowed. Keep it short: every entry hides a class of queries from the test.
 struct KnownDifference {
   const char* query;
   const char* reason;
@@ -94,6 +94,15 @@ constexpr KnownDifference kKnownDifferences[] = {
     // time with no parenthesis between them.
     {R"(\bOR\b[^()]*\btime\s*[<>=!]|\btime\s*[<>=!][^()]*\bOR\b)",
      "InfluxDB 1.6 silently turns a time bound under OR into an AND; edgetsdb rejects it"},
+    // Several aggregates with fill(none) and LIMIT or OFFSET: InfluxDB 1.6 limits each
+    // aggregate's own windows, then joins them by time, so LIMIT 14 can return 15 rows when the
+    // fields have values in different windows (spread(used), max(free) FROM mem ... LIMIT 14).
+    {R"(^SELECT \w+\([^()]*\).*, \w+\([^()]*\).* FROM .*fill\(none\).*\b(LIMIT|OFFSET)\b)",
+     "InfluxDB 1.6 applies LIMIT/OFFSET to each aggregate separately under fill(none)"},
+    // mean() of integers whose sum overflows int64: InfluxDB 1.6 divides the wrapped int64 sum
+    // (mean of 27 values near +-2^62 comes out as 2.67e15). Only the counter measurement holds
+    // such values; sum() wraps in both, as db.h documents.
+    {R"(\bmean\(total\))", "InfluxDB 1.6's integer mean divides a wrapped int64 sum"},
 };
 
 // Not a query pattern but a rule of the comparison: rows of one result series with equal times
@@ -662,8 +671,8 @@ std::vector<TestQuery> HandWrittenQueries() {
       "SELECT percentile(usage, 0), percentile(usage, 100), percentile(usage, 33.3), "
       "percentile(load, 50), percentile(load, 99.9), percentile(usage, 5) FROM cpu");
   add("aggregate", "SELECT percentile(temp, 50) FROM sensor GROUP BY device");
-  add("aggregate",
-      "SELECT sum(total), mean(total), min(total), max(total), count(total) FROM counter");
+  add("aggregate", "SELECT sum(total), min(total), max(total), count(total) FROM counter");
+  add("aggregate", "SELECT mean(total) FROM counter");
   add("aggregate", "SELECT spread(total), median(total), stddev(total) FROM counter");
   add("aggregate", "SELECT sum(used), mean(used), spread(used) FROM mem GROUP BY host");
   add("aggregate", "SELECT count(usage) FROM cpu WHERE " + day);
@@ -1469,10 +1478,6 @@ class InfluxqlDifferentialTest : public ::testing::Test {
   static void SetUpTestSuite() {
     const char* report = std::getenv("EDGETSDB_DIFF_REPORT");
     report_path_ = report != nullptr && *report != '\0' ? report : "/tmp/influxql_diff_report.txt";
-    report_.open(report_path_, std::ios::trunc);
-    report_ << "InfluxQL differential test: edgetsdb vs InfluxDB 1.6.7\n"
-            << "data seed " << kDefaultSeed << ", random seed "
-            << EnvOr("EDGETSDB_DIFF_SEED", kDefaultSeed) << "\n\n";
 
     absl::StatusOr<std::unique_ptr<InfluxdbOracle>> oracle = InfluxdbOracle::Start();
     if (absl::IsNotFound(oracle.status())) {
@@ -1535,7 +1540,7 @@ class InfluxqlDifferentialTest : public ::testing::Test {
 
   static void TearDownTestSuite() {
     if (report_.is_open()) {
-      report_ << "\n" << Summary(all_stats_, "all queries") << "\n" << FeatureSummary();
+      Report() << "\n" << Summary(all_stats_, "all queries") << "\n" << FeatureSummary();
       report_.close();
     }
     engine_.reset();
@@ -1552,6 +1557,20 @@ class InfluxqlDifferentialTest : public ::testing::Test {
     ASSERT_EQ(setup_error_, "");
   }
 
+  // The report is started by the first comparison, so that the ad-hoc test leaves the last
+  // full run's report alone.
+  static std::ofstream& Report() {
+    if (!report_.is_open()) {
+      report_.open(report_path_, std::ios::trunc);
+      report_ << "InfluxQL differential test: edgetsdb vs InfluxDB 1.6.7\n"
+              << "data seed " << kDefaultSeed << ", random seed "
+              << EnvOr("EDGETSDB_DIFF_SEED", kDefaultSeed) << "\n"
+              << "Bodies are verbatim; the difference lines show values re-serialized by "
+                 "nlohmann::json (2668799779184802.5 may read 2.6687997791848025e+15).\n\n";
+    }
+    return report_;
+  }
+
   static std::string RunEdgetsdb(std::string_view text) {
     query::QueryRequest request;
     request.text = text;
@@ -1565,6 +1584,8 @@ class InfluxqlDifferentialTest : public ::testing::Test {
   }
 
   static const KnownDifference* KnownDifferenceFor(const std::string& text) {
+    // A pattern describes one statement; in a longer query the difference may lie elsewhere.
+    if (text.find(';') != std::string::npos) return nullptr;
     for (const KnownDifference& known : kKnownDifferences) {
       if (std::regex_search(text, std::regex(known.query))) return &known;
     }
@@ -1592,8 +1613,8 @@ class InfluxqlDifferentialTest : public ::testing::Test {
       ++overall.matched;
       for (const std::string& feature : query.features) ++feature_stats_[feature].matched;
       if (!comparison.note.empty()) {
-        report_ << "--- note [" << query.category << "] " << query.text << "\n"
-                << comparison.note << "\n";
+        Report() << "--- note [" << query.category << "] " << query.text << "\n"
+                 << comparison.note << "\n";
       }
       return true;
     }
@@ -1613,18 +1634,18 @@ class InfluxqlDifferentialTest : public ::testing::Test {
       for (const std::string& feature : query.features) ++feature_stats_[feature].mismatched;
     }
     ++mismatch_number_;
-    report_ << "=== " << (known != nullptr ? "ALLOWED" : "MISMATCH") << " #" << mismatch_number_
-            << " [" << query.category << "]\n"
-            << "query: " << query.text << "\n"
-            << "difference: " << comparison.difference << "\n";
-    if (known != nullptr) report_ << "known difference: " << known->reason << "\n";
-    if (!comparison.note.empty()) report_ << "note: " << comparison.note;
+    Report() << "=== " << (known != nullptr ? "ALLOWED" : "MISMATCH") << " #" << mismatch_number_
+             << " [" << query.category << "]\n"
+             << "query: " << query.text << "\n"
+             << "difference: " << comparison.difference << "\n";
+    if (known != nullptr) Report() << "known difference: " << known->reason << "\n";
+    if (!comparison.note.empty()) Report() << "note: " << comparison.note;
     if (!query.features.empty()) {
-      report_ << "features: " << absl::StrJoin(query.features, " ") << "\n";
+      Report() << "features: " << absl::StrJoin(query.features, " ") << "\n";
     }
-    report_ << "influxdb (HTTP " << influx->status
-            << "): " << Truncate(influx->body, kReportBodyBytes)
-            << "\nedgetsdb: " << Truncate(ours, kReportBodyBytes) << "\n\n";
+    Report() << "influxdb (HTTP " << influx->status
+             << "): " << Truncate(influx->body, kReportBodyBytes)
+             << "\nedgetsdb: " << Truncate(ours, kReportBodyBytes) << "\n\n";
     report_.flush();
     if (known == nullptr && *printed < kConsoleMismatches) {
       ++*printed;
