@@ -104,6 +104,28 @@ const std::vector<Command>& Commands() {
           .run = RunCheck,
       },
       {
+          .name = "query",
+          .synopsis = "query --data-dir DIR [--db NAME] [--epoch U] [--format json|csv] "
+                      "[--pretty true] 'STATEMENTS'",
+          .summary = "answer InfluxQL offline, in the JSON that GET /query returns",
+          .details =
+              "Opens the data directory DIR (no server may have it open), runs the InfluxQL\n"
+              "statements (separated by ';') against it and prints the answer as GET /query\n"
+              "would: InfluxDB 1.x JSON, or CSV with --format csv.\n"
+              "\n"
+              "  --db NAME        the database of statements whose FROM names none (?db=)\n"
+              "  --epoch U        times as integers in U (ns, u, ms, s, m, h) instead of RFC 3339\n"
+              "  --format F       json (default) or csv\n"
+              "  --pretty true    indented JSON\n"
+              "\n"
+              "Exit status: 0 every statement succeeded; 1 the query did not parse or a statement\n"
+              "failed (its error is in the output); 2 bad usage or DIR could not be opened.\n",
+          .flags = {"data-dir", "db", "epoch", "format", "pretty"},
+          .required_flags = {"data-dir"},
+          .positional = "STATEMENTS",
+          .run = RunQuery,
+      },
+      {
           .name = "serve",
           .synopsis = "serve [--data-dir DIR] [--http-addr HOST:PORT] [--config FILE] ...",
           .summary = "serve the InfluxDB 1.x HTTP API (write, query, ping, health, metrics)",

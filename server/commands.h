@@ -21,6 +21,7 @@ int RunImport(const CommandArgs& args, std::ostream& out, std::ostream& err);
 int RunInspect(const CommandArgs& args, std::ostream& out, std::ostream& err);
 int RunCompact(const CommandArgs& args, std::ostream& out, std::ostream& err);
 int RunCheck(const CommandArgs& args, std::ostream& out, std::ostream& err);
+int RunQuery(const CommandArgs& args, std::ostream& out, std::ostream& err);
 int RunServe(const CommandArgs& args, std::ostream& out, std::ostream& err);
 // `edgetsdb help serve`, after the synopsis: built from the settings table (server/config.h).
 const std::string& ServeHelp();
