@@ -469,7 +469,6 @@ Token Lexer::ScanNumber(size_t start) {
       literal.append(text_.substr(fraction, i - fraction));
     }
     pos_ = i;
-    if (literal.front() == '.') literal.insert(literal.begin(), '0');
     return Make(Tok::kNumber, start, i, std::move(literal));
   }
   auto unit_char_at = [this](size_t k) -> size_t {  // Bytes of a unit character at k, or 0.

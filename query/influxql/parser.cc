@@ -662,6 +662,7 @@ bool Parser::ParseIdentList(std::vector<std::string>* out) {
 // regex (`db.rp./cpu.*/`). The dot must touch the identifier before it, as in InfluxDB.
 bool Parser::ParseSegmentedIdents(std::vector<std::string>* out, bool* regex_follows) {
   *regex_follows = false;
+  const size_t start = tok_.offset;
   std::string ident;
   if (!ParseIdent(&ident)) return false;
   out->push_back(std::move(ident));
@@ -682,9 +683,20 @@ bool Parser::ParseSegmentedIdents(std::vector<std::string>* out, bool* regex_fol
     if (out->size() > 3) break;
   }
   if (out->size() > 3) {
+    // Quoted as InfluxDB's QuoteIdent(segments...) does: every non-empty segment but the last.
     std::vector<std::string> quoted;
-    for (const std::string& segment : *out) quoted.push_back(QuoteIdent(segment));
-    return FailRaw(absl::StrCat("too many segments in ", absl::StrJoin(quoted, ".")));
+    for (size_t i = 0; i < out->size(); ++i) {
+      const std::string& segment = (*out)[i];
+      const bool last = i + 1 == out->size();
+      if (segment.empty()) {
+        quoted.push_back(i == 0 || last ? "\"\"" : "");
+      } else {
+        std::string q = QuoteIdent(segment);
+        if (!last && q.front() != '"') q = "\"" + q + "\"";
+        quoted.push_back(std::move(q));
+      }
+    }
+    return Fail(start, absl::StrCat("too many segments in ", absl::StrJoin(quoted, ".")));
   }
   return true;
 }

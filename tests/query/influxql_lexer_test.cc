@@ -80,7 +80,7 @@ TEST(InfluxqlLexerTest, MalformedLiteralsBecomeBadTokens) {
 
 TEST(InfluxqlLexerTest, Numbers) {
   EXPECT_EQ(Scan("123 1.5 .5 0.25 1."),
-            (Tokens{"INTEGER:123", "NUMBER:1.5", "NUMBER:0.5", "NUMBER:0.25", "NUMBER:1"}));
+            (Tokens{"INTEGER:123", "NUMBER:1.5", "NUMBER:.5", "NUMBER:0.25", "NUMBER:1"}));
   // No exponent syntax: the letters make it a duration literal, which the parser rejects.
   EXPECT_EQ(Scan("1e3"), (Tokens{"DURATIONVAL:1e3"}));
   EXPECT_EQ(Scan("1.5h"), (Tokens{"NUMBER:1.5", "IDENT:h"}));

@@ -735,7 +735,9 @@ TEST(InfluxqlParserTest, ErrorMessagesMatchInfluxDb) {
        "at line 1, char 26"},
       {"SELECT x FROM m GROUP BY time(1h), fill(0)",
        "only time() calls allowed in dimensions at line 1, char 36"},
-      {"SELECT x FROM a.b.c.d", "too many segments in a.b.c.d"},
+      {"SELECT x FROM a.b.c.d", R"(too many segments in "a"."b"."c".d at line 1, char 15)"},
+      {"SELECT x FROM a..c.\"d e\"", R"(too many segments in "a".."c"."d e" at line 1, char 15)"},
+      {"SELECT x FROM m WHERE a = 1.5.5", "found .5, expected ; at line 1, char 30"},
       {"SELECT field FROM m",
        "found FIELD, expected identifier, string, number, bool at line 1, "
        "char 8"},
