@@ -44,7 +44,7 @@ build-asan: deps build-asan/build.ninja
 	$(LOCK) cmake --build build-asan -j $(JOBS)
 
 build-fuzz: deps build-fuzz/build.ninja
-	$(LOCK) cmake --build build-fuzz -j $(JOBS)
+	$(LOCK) cmake --build build-fuzz --target fuzz_targets -j $(JOBS)
 
 test-unit: build
 	cd build && ctest --output-on-failure -j $(JOBS)
