@@ -58,10 +58,9 @@ test-fuzz: build-fuzz
 # The sanitizer and fuzz suites run first so that the last lines are the main suite's CTest summary.
 test: test-asan test-fuzz test-unit
 
+# The server on its embedded defaults: data in ./data, HTTP (InfluxDB 1.x API) on 127.0.0.1:8086.
 run: build
-	./build/edgetsdb
-	@if [ -d "$(DATASETS)" ]; then ./build/bench/compression_report $(DATASETS); \
-	else echo "$(DATASETS) not found: pass files with ./build/bench/compression_report PATH..."; fi
+	./build/edgetsdb serve --data-dir ./data --http-addr 127.0.0.1:8086
 
 bench: build
 	./build/bench/codec_bench
