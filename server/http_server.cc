@@ -18,6 +18,7 @@
 #include <csignal>
 #include <cstdint>
 #include <exception>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -185,7 +186,10 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     parser_.emplace();
     parser_->header_limit(
         static_cast<uint32_t>(std::min<uint64_t>(config().max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(config().max_body_bytes);
+    // No body limit yet: a declared Content-Length over it is HttpHandlers::Screen's to refuse,
+    // after authentication, with a 413 that names the limit. (Not boost::none: Beast 1.74
+    // compares a Content-Length with an empty optional as greater, a body_limit error.)
+    parser_->body_limit(std::numeric_limits<uint64_t>::max());
     Lowest().expires_after(ToChrono(config().header_timeout));
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -247,6 +251,8 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
       OnBody({});
       return;
     }
+    // Enforced on chunked bodies as they arrive (Screen checked a declared Content-Length).
+    parser_->body_limit(config().max_body_bytes);
     Lowest().expires_after(ToChrono(config().body_timeout));
     http::async_read(
         stream_, buffer_, *parser_,
@@ -327,6 +333,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   void Close() {
     if (closed_) return;
     closed_ = true;
+    slot_.Release();  // A request abandoned mid-body gives its place back now.
     if constexpr (kTls) {
       Lowest().expires_after(ToChrono(config().header_timeout));
       stream_.async_shutdown(
