@@ -44,15 +44,15 @@ std::string Shape(const Expr& e) {
                           ")");
     }
     case Expr::Kind::kParen:
-      return "[" + Shape(*e.lhs) + "]";
+      return absl::StrCat("[", Shape(*e.lhs), "]");
     case Expr::Kind::kNumber:
       return absl::StrCat("f", e.number);
     case Expr::Kind::kInteger:
       return absl::StrCat("i", e.integer);
     case Expr::Kind::kString:
-      return "'" + e.name + "'";
+      return absl::StrCat("'", e.name, "'");
     case Expr::Kind::kRegex:
-      return "/" + e.name + "/";
+      return absl::StrCat("/", e.name, "/");
     case Expr::Kind::kBoolean:
       return e.boolean ? "true" : "false";
     case Expr::Kind::kDuration:
