@@ -11,7 +11,10 @@
 //
 // Where InfluxDB 1.6.7 is wrong, or differs on purpose, kKnownDifferences says so, one commented
 // entry per pattern; a mismatch matching it is reported as allowed and does not fail the test.
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -27,12 +30,14 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -1531,6 +1536,69 @@ class QueryGenerator {
 };
 
 // ---------------------------------------------------------------------------------------------
+// The report: one file, a section per test. ctest runs each test in a process of its own and in
+// parallel, so a test takes the file's lock for as long as it writes, replaces its own section of
+// an earlier run and leaves the others' (each names its test and when it ran).
+
+constexpr char kReportPreamble[] =
+    "InfluxQL differential test: edgetsdb vs InfluxDB 1.6.7\n"
+    "Bodies are verbatim; the difference lines show values re-serialized by nlohmann::json "
+    "(2668799779184802.5 may read 2.6687997791848025e+15).\n";
+constexpr char kSectionMark[] = "##### ";
+
+class ReportFile {
+ public:
+  ~ReportFile() { Close(); }
+
+  // Opens path (waiting while another test writes to it) and drops its section `name`.
+  void Open(const std::string& path, const std::string& name) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) return;
+    ::flock(fd_, LOCK_EX);
+    std::string old;
+    char chunk[1 << 16];
+    for (ssize_t n; (n = ::read(fd_, chunk, sizeof(chunk))) > 0;) old.append(chunk, n);
+    std::string kept;
+    bool dropping = false;
+    for (absl::string_view line : absl::StrSplit(old, '\n')) {
+      if (absl::StartsWith(line, kSectionMark)) {
+        dropping = absl::StartsWith(line, absl::StrCat(kSectionMark, name, " "));
+      }
+      if (!dropping) absl::StrAppend(&kept, line, "\n");
+    }
+    while (absl::EndsWith(kept, "\n\n")) kept.pop_back();
+    if (!absl::StartsWith(kept, kReportPreamble)) kept = kReportPreamble;
+    if (::ftruncate(fd_, 0) != 0 || ::lseek(fd_, 0, SEEK_SET) != 0) return;
+    buffer_ << kept;
+  }
+
+  bool is_open() const { return fd_ >= 0; }
+  std::ostream& out() { return buffer_; }
+
+  // Appends what out() holds, so that a crash later loses nothing written so far.
+  void Flush() {
+    const std::string text = buffer_.str();
+    buffer_.str("");
+    for (size_t done = 0; fd_ >= 0 && done < text.size();) {
+      const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+  }
+
+  void Close() {
+    if (fd_ < 0) return;
+    Flush();
+    ::close(fd_);  // Releases the lock.
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+  std::ostringstream buffer_;
+};
+
+// ---------------------------------------------------------------------------------------------
 // The fixture: one influxd and one edgetsdb with the same data for all the tests.
 
 struct CategoryStats {
@@ -1612,10 +1680,7 @@ class InfluxqlDifferentialTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
-    if (report_.is_open()) {
-      Report() << "\n" << Summary(all_stats_, "all queries") << "\n" << FeatureSummary();
-      report_.close();
-    }
+    report_.Close();
     engine_.reset();
     db_.reset();
     oracle_.reset();
@@ -1630,18 +1695,21 @@ class InfluxqlDifferentialTest : public ::testing::Test {
     ASSERT_EQ(setup_error_, "");
   }
 
-  // The report is started by the first comparison, so that the ad-hoc test leaves the last
-  // full run's report alone.
-  static std::ofstream& Report() {
-    if (!report_.is_open()) {
-      report_.open(report_path_, std::ios::trunc);
-      report_ << "InfluxQL differential test: edgetsdb vs InfluxDB 1.6.7\n"
-              << "data seed " << kDefaultSeed << ", random seed "
-              << EnvOr("EDGETSDB_DIFF_SEED", kDefaultSeed) << "\n"
-              << "Bodies are verbatim; the difference lines show values re-serialized by "
-                 "nlohmann::json (2668799779184802.5 may read 2.6687997791848025e+15).\n\n";
+  // The current test's section of the report, opened by its first comparison (the ad-hoc test
+  // leaves the report alone).
+  static std::ostream& Report() {
+    const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    const std::string name = test != nullptr ? test->name() : "unknown";
+    if (name != report_test_) {
+      report_.Close();
+      report_test_ = name;
+      report_.Open(report_path_, name);
+      report_.out() << "\n"
+                    << kSectionMark << name << " (" << absl::FormatTime(absl::Now())
+                    << "; data seed " << kDefaultSeed << ", random seed "
+                    << EnvOr("EDGETSDB_DIFF_SEED", kDefaultSeed) << ")\n\n";
     }
-    return report_;
+    return report_.out();
   }
 
   static std::string RunEdgetsdb(std::string_view text) {
@@ -1674,14 +1742,11 @@ class InfluxqlDifferentialTest : public ::testing::Test {
   // Runs one query on both, compares, records. Returns false on an unexplained mismatch.
   bool Check(const TestQuery& query, std::map<std::string, CategoryStats>* stats, int* printed) {
     CategoryStats& category = (*stats)[query.category];
-    CategoryStats& overall = all_stats_[query.category];
     ++category.queries;
-    ++overall.queries;
     absl::StatusOr<HttpReply> influx = oracle_->Query(kDatabase, query.text);
     if (!influx.ok()) {
       ADD_FAILURE() << "influxd: " << influx.status() << "\nquery: " << query.text;
       ++category.mismatched;
-      ++overall.mismatched;
       return false;
     }
     const std::string ours = RunEdgetsdb(query.text);
@@ -1689,7 +1754,6 @@ class InfluxqlDifferentialTest : public ::testing::Test {
     for (const std::string& feature : query.features) ++feature_stats_[feature].queries;
     if (comparison.difference.empty()) {
       ++category.matched;
-      ++overall.matched;
       for (const std::string& feature : query.features) ++feature_stats_[feature].matched;
       if (!comparison.note.empty()) {
         Report() << "--- note [" << query.category << "] " << query.text << "\n"
@@ -1708,10 +1772,8 @@ class InfluxqlDifferentialTest : public ::testing::Test {
     }
     if (known != nullptr) {
       ++category.allowed;
-      ++overall.allowed;
     } else {
       ++category.mismatched;
-      ++overall.mismatched;
       for (const std::string& feature : query.features) ++feature_stats_[feature].mismatched;
     }
     ++mismatch_number_;
@@ -1727,7 +1789,7 @@ class InfluxqlDifferentialTest : public ::testing::Test {
     Report() << "influxdb (HTTP " << influx->status
              << "): " << Truncate(influx->body, kReportBodyBytes)
              << "\nedgetsdb: " << Truncate(ours, kReportBodyBytes) << "\n\n";
-    report_.flush();
+    report_.Flush();
     if (known == nullptr && *printed < kConsoleMismatches) {
       ++*printed;
       std::cout << "MISMATCH [" << query.category << "] " << query.text << "\n  "
@@ -1778,9 +1840,9 @@ class InfluxqlDifferentialTest : public ::testing::Test {
   static inline std::unique_ptr<query::QueryEngine> engine_;
   static inline DataSet data_;
   static inline std::string report_path_;
-  static inline std::ofstream report_;
+  static inline ReportFile report_;
+  static inline std::string report_test_;  // Whose section report_ holds.
   static inline int mismatch_number_ = 0;
-  static inline std::map<std::string, CategoryStats> all_stats_;
   static inline std::map<std::string, CategoryStats> feature_stats_;
 };
 
@@ -1847,6 +1909,8 @@ TEST_F(InfluxqlDifferentialTest, HandWrittenQueriesMatchInfluxdb) {
   }
   const std::string summary = Summary(stats, "hand-written queries");
   std::cout << summary;
+  Report() << summary;
+  report_.Close();
   EXPECT_EQ(failed, 0) << summary;
 }
 
@@ -1868,6 +1932,8 @@ TEST_F(InfluxqlDifferentialTest, RandomQueriesMatchInfluxdb) {
   }
   const std::string summary = Summary(stats, absl::StrCat(run, " random queries, seed ", seed));
   std::cout << summary;
+  Report() << summary << "\n" << FeatureSummary();
+  report_.Close();
   EXPECT_EQ(failed, 0) << summary;
 }
 
