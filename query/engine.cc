@@ -395,6 +395,7 @@ absl::StatusOr<std::vector<StatementResult>> QueryEngine::Execute(const QueryReq
       result.error = std::string(series.status().message());
     }
     results.push_back(std::move(result));
+    if (!results.back().error.empty()) break;  // InfluxDB runs nothing after a failed statement.
   }
   return results;
 }

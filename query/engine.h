@@ -57,8 +57,8 @@ class QueryEngine {
   // `db` must outlive the engine. Thread-safe: one engine serves concurrent queries.
   QueryEngine(Db* db, QueryLimits limits);
 
-  // Parse errors fail the whole query (InfluxDB answers them with 400 and one "error"); errors
-  // of one statement are reported in its StatementResult and later statements still run.
+  // Parse errors fail the whole query (InfluxDB answers them with 400 and one "error"); the error
+  // of a statement is reported in its StatementResult and, as in InfluxDB, ends the query.
   absl::StatusOr<std::vector<StatementResult>> Execute(const QueryRequest& request);
 
  private:

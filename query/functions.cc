@@ -150,27 +150,34 @@ std::optional<TimedValue> Reduce(FunctionKind kind, const std::vector<TimedValue
       return TimedValue{0, values[n / 2 - 1] + (values[n / 2] - values[n / 2 - 1]) / 2};
     }
     case FunctionKind::kMode: {
-      // The most frequent value; a tie goes to the value seen first.
-      std::vector<size_t> order(points.size());
-      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::stable_sort(order.begin(), order.end(),
-                       [&](size_t a, size_t b) { return Less(points[a].value, points[b].value); });
-      size_t best = order[0], best_count = 0;
-      for (size_t i = 0; i < order.size();) {
-        size_t j = i;
-        while (j < order.size() && !Less(points[order[i]].value, points[order[j]].value) &&
-               !Less(points[order[j]].value, points[order[i]].value)) {
-          ++j;
+      // InfluxDB 1.x's algorithm, quirks included: values sorted; a value becomes the mode only
+      // from its second occurrence on (so with no repeats, the smallest value); a tie keeps the
+      // mode found first unless the new run started earlier.
+      std::vector<TimedValue> sorted = points;
+      std::stable_sort(sorted.begin(), sorted.end(), [](const TimedValue& a, const TimedValue& b) {
+        return Less(a.value, b.value);
+      });
+      auto same = [](const Value& a, const Value& b) { return !Less(a, b) && !Less(b, a); };
+      size_t most_frequency = 0, current_frequency = 0;
+      Value current_mode = sorted[0].value, most_mode = sorted[0].value;
+      int64_t most_time = sorted[0].time, current_time = sorted[0].time;
+      for (const TimedValue& p : sorted) {
+        if (!same(p.value, current_mode)) {
+          current_frequency = 1;
+          current_mode = p.value;
+          current_time = p.time;
+          continue;
         }
-        size_t count = j - i;
-        size_t first = *std::min_element(order.begin() + i, order.begin() + j);
-        if (count > best_count || (count == best_count && points[first].time < points[best].time)) {
-          best = first;
-          best_count = count;
+        ++current_frequency;
+        if (most_frequency > current_frequency ||
+            (most_frequency == current_frequency && current_time > most_time)) {
+          continue;
         }
-        i = j;
+        most_frequency = current_frequency;
+        most_mode = p.value;
+        most_time = p.time;
       }
-      return TimedValue{0, points[best].value};
+      return TimedValue{0, most_mode};
     }
     case FunctionKind::kSpread: {
       std::vector<TimedValue> numbers = Numbers(points);
@@ -182,7 +189,8 @@ std::optional<TimedValue> Reduce(FunctionKind kind, const std::vector<TimedValue
     }
     case FunctionKind::kStddev: {
       std::vector<TimedValue> numbers = Numbers(points);
-      if (numbers.size() < 2) return std::nullopt;  // InfluxDB: NaN, printed as null.
+      if (numbers.empty()) return std::nullopt;
+      if (numbers.size() == 1) return TimedValue{0, Value{}};  // InfluxDB: a null row.
       double mean = 0;
       for (const TimedValue& p : numbers) mean += ToDouble(p.value);
       mean /= static_cast<double>(numbers.size());
@@ -213,12 +221,11 @@ std::optional<TimedValue> Reduce(FunctionKind kind, const std::vector<TimedValue
     }
     case FunctionKind::kFirst:
     case FunctionKind::kLast: {
-      // Points of one time (from several series) tie-break to the greater value, as InfluxDB's
-      // reducers do.
+      // Points of one time from several series: the first seen (the series first in key order)
+      // wins. InfluxDB's choice depends on its merge order and so on its number of cores.
       const TimedValue* best = &points.front();
       for (const TimedValue& p : points) {
-        bool better = kind == FunctionKind::kFirst ? p.time < best->time : p.time > best->time;
-        if (better || (p.time == best->time && Less(best->value, p.value))) best = &p;
+        if (kind == FunctionKind::kFirst ? p.time < best->time : p.time > best->time) best = &p;
       }
       return *best;
     }
@@ -245,9 +252,11 @@ std::vector<TimedValue> Transform(FunctionKind kind, const std::vector<TimedValu
   switch (kind) {
     case FunctionKind::kDifference:
     case FunctionKind::kNonNegativeDifference:
-      for (size_t i = 1; i < points.size(); ++i) {
-        if (points[i].time == points[i - 1].time) continue;
-        Value d = Subtract(points[i].value, points[i - 1].value);
+      // Of several points at one time (series joined) only the first counts, as InfluxDB's.
+      for (size_t i = 1, prev = 0; i < points.size(); ++i) {
+        if (points[i].time == points[prev].time) continue;
+        Value d = Subtract(points[i].value, points[prev].value);
+        prev = i;
         if (kind == FunctionKind::kNonNegativeDifference && IsNegative(d)) continue;
         out.push_back({points[i].time, std::move(d)});
       }
@@ -255,11 +264,13 @@ std::vector<TimedValue> Transform(FunctionKind kind, const std::vector<TimedValu
     case FunctionKind::kDerivative:
     case FunctionKind::kNonNegativeDerivative: {
       const double unit = static_cast<double>(argument > 0 ? argument : 1'000'000'000);
-      for (size_t i = 1; i < points.size(); ++i) {
-        int64_t elapsed = points[i].time - points[i - 1].time;
-        if (elapsed == 0) continue;
-        double d = (ToDouble(points[i].value) - ToDouble(points[i - 1].value)) /
-                   (static_cast<double>(elapsed) / unit);
+      for (size_t i = 1, prev = 0; i < points.size(); ++i) {
+        if (points[i].time == points[prev].time) continue;
+        // Descending series (ORDER BY time DESC) divide by the elapsed time all the same.
+        double elapsed =
+            std::fabs(static_cast<double>(points[i].time) - static_cast<double>(points[prev].time));
+        double d = (ToDouble(points[i].value) - ToDouble(points[prev].value)) / (elapsed / unit);
+        prev = i;
         if (kind == FunctionKind::kNonNegativeDerivative && d < 0) continue;
         out.push_back({points[i].time, d});
       }

@@ -101,11 +101,43 @@ void AppendInteger(Int value, std::string* out) {
   out->append(buffer, end);
 }
 
-// Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest digits that round-trip, never an exponent.
+// Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest digits that round-trip, written without
+// an exponent, zeros padding big numbers (3574530600399617500, not the exact ...536 that
+// std::to_chars' fixed form prints).
 void AppendFixed(double value, std::string* out) {
-  char buffer[400];  // The longest fixed form of a double is about 330 characters.
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::fixed);
-  out->append(buffer, end);
+  char buffer[64];
+  auto [end, ec] =
+      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::scientific);
+  std::string_view text(buffer, end - buffer);
+  if (text.front() == '-') {
+    out->push_back('-');
+    text.remove_prefix(1);
+  }
+  const size_t e = text.find('e');
+  std::string digits;
+  for (char c : text.substr(0, e)) {
+    if (c != '.') digits.push_back(c);
+  }
+  int exponent = std::atoi(std::string(text.substr(e + 1)).c_str());
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  if (digits == "0") {
+    out->push_back('0');
+    return;
+  }
+  // value = 0.d1d2d3... * 10^(exponent + 1)
+  const int point = exponent + 1;  // Digits before the decimal point.
+  if (point <= 0) {
+    out->append("0.");
+    out->append(static_cast<size_t>(-point), '0');
+    out->append(digits);
+  } else if (static_cast<size_t>(point) >= digits.size()) {
+    out->append(digits);
+    out->append(static_cast<size_t>(point) - digits.size(), '0');
+  } else {
+    out->append(digits, 0, point);
+    out->push_back('.');
+    out->append(digits, point, std::string::npos);
+  }
 }
 
 void AppendValue(const Value& value, bool is_time, const FormatOptions& options, JsonWriter& json,

@@ -117,8 +117,8 @@ struct WindowedValues {
 };
 
 // count, sum, mean, min, max, first and last of one field in one window, kept so that partial
-// results (of several series, or of chunk summaries) merge. InfluxDB's tie rules: min and max go
-// to the earlier point, first and last to the greater value.
+// results (of several series, or of chunk summaries) merge. Ties: min and max go to the earlier
+// point (InfluxDB's rule); first and last to the series first in key order.
 class Accumulator {
  public:
   template <typename T>
@@ -183,13 +183,12 @@ class Accumulator {
       Set(max, &fmax_, &imax_);
       max_time_ = max_time;
     }
-    if (empty || first_time < first_time_ ||
-        (first_time == first_time_ && first > Get<T>(ffirst_, ifirst_))) {
+    // Ties of first and last keep what came first: the series first in key order.
+    if (empty || first_time < first_time_) {
       Set(first, &ffirst_, &ifirst_);
       first_time_ = first_time;
     }
-    if (empty || last_time > last_time_ ||
-        (last_time == last_time_ && last > Get<T>(flast_, ilast_))) {
+    if (empty || last_time > last_time_) {
       Set(last, &flast_, &ilast_);
       last_time_ = last_time;
     }
@@ -259,6 +258,11 @@ class SelectExecutor {
   absl::Status EmitAggregateRows(const std::vector<CallSlot>& slots, const WindowedValues& windows,
                                  ResultSeries* out);
   Tags GroupKey(const Tags& series_tags) const;
+  // Whether `field` is an integer field of the source being run.
+  bool IntegerField(const std::string& field) const {
+    return current_source_ != nullptr && current_source_->schema.fields.contains(field) &&
+           current_source_->schema.fields.at(field) == FieldType::kInt;
+  }
   ResultSeries NewSeries(const Source& source, const Tags& group_tags) const;
   // The start of the window holding t; without GROUP BY time, the one window's time.
   int64_t WindowOf(int64_t t) const {
@@ -304,6 +308,7 @@ class SelectExecutor {
   int64_t rows_total_ = 0;
   int64_t data_min_time_ = kMaxTime;  // Earliest point read, for GROUP BY time without a bound.
   std::vector<std::unique_ptr<RE2>> group_regexes_;  // GROUP BY /regex/.
+  const Source* current_source_ = nullptr;
   // The current source's fields, by name: their column in SeriesRows::columns.
   absl::flat_hash_map<std::string, size_t> field_index_;
 };
@@ -402,6 +407,8 @@ absl::Status SelectExecutor::ExpandColumns() {
         if (re != nullptr && !RE2::PartialMatch(name, *re)) continue;
         bool numeric = *type != FieldType::kString && *type != FieldType::kBool;
         if (NumericOnly(e.name) && !numeric) continue;
+        // min(*) and max(*) take booleans too, not strings (InfluxDB 1.x).
+        if ((e.name == "min" || e.name == "max") && *type == FieldType::kString) continue;
         std::unique_ptr<Expr> call = influxql::Clone(e);
         call->args[0] = VarRef(name, DataType::kField);
         std::string column_name = field.alias.empty() ? absl::StrCat(e.name, "_", name)
@@ -461,8 +468,9 @@ absl::Status SelectExecutor::ValidateCall(const Expr& call, bool inside_transfor
     if (call.args.size() == 2) {
       const Expr& arg = *call.args[1];
       if (*kind == FunctionKind::kMovingAverage) {
-        if (arg.kind != Expr::Kind::kInteger || arg.integer < 1) {
-          return Invalid("moving_average window must be greater than 0");
+        if (arg.kind != Expr::Kind::kInteger || arg.integer <= 1) {
+          return Invalid(absl::StrCat("moving_average window must be greater than 1, got ",
+                                      arg.kind == Expr::Kind::kInteger ? arg.integer : 0));
         }
       } else if (arg.kind != Expr::Kind::kDuration || arg.integer <= 0) {
         return Invalid(absl::StrCat("second argument to ", call.name, " must be a duration"));
@@ -657,6 +665,7 @@ std::vector<Group> SelectExecutor::MakeGroups(const std::vector<SeriesRows>& ser
 }
 
 absl::Status SelectExecutor::RunSource(const Source& source, std::vector<ResultSeries>* out) {
+  current_source_ = &source;
   // Fields to read: those the select list and the condition name.
   std::vector<std::string> fields;
   absl::flat_hash_set<std::string> field_set;
@@ -709,8 +718,10 @@ absl::Status SelectExecutor::RunSource(const Source& source, std::vector<ResultS
       size_t kept = 0;
       for (r = 0; r < rows.times.size(); ++r) {
         if (!evaluator->Holds(*condition, lookup)) continue;
-        rows.times[kept] = rows.times[r];
-        for (auto& column : rows.columns) column[kept] = std::move(column[r]);
+        if (kept != r) {  // A self-move would empty strings.
+          rows.times[kept] = rows.times[r];
+          for (auto& column : rows.columns) column[kept] = std::move(column[r]);
+        }
         ++kept;
       }
       rows.times.resize(kept);
@@ -753,17 +764,29 @@ absl::Status SelectExecutor::RawRows(const Source& source, Group& group, ResultS
     return tag->second;
   };
   if (!has_transformation_) {
+    // A row is emitted when a field the select list names has a value in it, even if an
+    // expression over it is null (as InfluxDB's auxiliary iterators do).
+    std::vector<size_t> referenced;
+    for (const Column& column : columns_) {
+      VisitExpr(*column.expr, [&](const Expr& e) {
+        if (e.kind != Expr::Kind::kVarRef || !SelectsField(source, e)) return;
+        auto it = field_index_.find(e.name);
+        if (it != field_index_.end()) referenced.push_back(it->second);
+      });
+    }
     for (const RowRef& ref : group.rows) {
+      const SeriesRows& rows = *group.series[ref.series];
+      bool any = false;
+      for (size_t f : referenced) {
+        any |= !std::holds_alternative<std::monostate>(rows.columns[f][ref.row]);
+      }
+      if (!any) continue;
       current = &ref;
       std::vector<Value> values;
       values.reserve(1 + columns_.size());
       values.emplace_back(ref.time);
-      bool any = false;
-      for (const Column& column : columns_) {
-        values.push_back(evaluator->Eval(*column.expr, lookup));
-        any |= !std::holds_alternative<std::monostate>(values.back());
-      }
-      if (any) out->values.push_back(std::move(values));
+      for (const Column& column : columns_) values.push_back(evaluator->Eval(*column.expr, lookup));
+      out->values.push_back(std::move(values));
     }
     return absl::OkStatus();
   }
@@ -780,6 +803,8 @@ absl::Status SelectExecutor::RawRows(const Source& source, Group& group, ResultS
       if (!std::holds_alternative<std::monostate>(v)) points.push_back({ref.time, std::move(v)});
     }
     if (transform) {
+      // ORDER BY time DESC runs transformations over the descending series, as InfluxDB does.
+      if (s_.order_desc) std::reverse(points.begin(), points.end());
       int64_t argument = e.args.size() == 2 ? e.args[1]->integer : 0;
       points = Transform(*LookupFunction(e.name), points, argument);
     }
@@ -919,6 +944,22 @@ absl::Status SelectExecutor::EmitAggregateRows(const std::vector<CallSlot>& slot
   absl::flat_hash_map<const Expr*, size_t> slot_of;
   for (size_t s = 0; s < slots.size(); ++s) slot_of[slots[s].call] = s;
 
+  // Whether a call's results are integers: counts, and integer fields through the functions
+  // that keep their type.
+  std::vector<bool> slot_integer(slots.size());
+  for (size_t s = 0; s < slots.size(); ++s) {
+    switch (slots[s].kind) {
+      case FunctionKind::kCount:
+        slot_integer[s] = true;
+        break;
+      case FunctionKind::kMean:
+      case FunctionKind::kMedian:
+      case FunctionKind::kStddev:
+        break;
+      default:
+        slot_integer[s] = IntegerField(slots[s].field);
+    }
+  }
   // Fill the windows a call has no value for.
   for (size_t s = 0; s < slots.size(); ++s) {
     std::vector<std::optional<TimedValue>>& values = at[s];
@@ -931,11 +972,19 @@ absl::Status SelectExecutor::EmitAggregateRows(const std::vector<CallSlot>& slot
           }
         }
         break;
-      case SelectStatement::Fill::kNumber:
+      case SelectStatement::Fill::kNumber: {
+        // The fill value takes the column's type: fill(2.5) fills an integer sum with 2.
+        Value fill = FillNumber(s_);
+        if (slot_integer[s] && std::holds_alternative<double>(fill)) {
+          fill = static_cast<int64_t>(std::get<double>(fill));
+        } else if (!slot_integer[s] && std::holds_alternative<int64_t>(fill)) {
+          fill = static_cast<double>(std::get<int64_t>(fill));
+        }
         for (auto& v : values) {
-          if (!v.has_value()) v = TimedValue{0, FillNumber(s_)};
+          if (!v.has_value()) v = TimedValue{0, fill};
         }
         break;
+      }
       case SelectStatement::Fill::kPrevious:
         for (size_t p = 1; p < values.size(); ++p) {
           if (!values[p].has_value()) values[p] = values[p - 1];
@@ -972,6 +1021,7 @@ absl::Status SelectExecutor::EmitAggregateRows(const std::vector<CallSlot>& slot
         series.push_back({window_time(p), inner[p]->value});
       }
     }
+    if (s_.order_desc) std::reverse(series.begin(), series.end());
     int64_t argument = e.args.size() == 2 ? e.args[1]->integer : interval_;
     auto& by_time = transformed[&e];
     for (TimedValue& p : Transform(*LookupFunction(e.name), series, argument)) {
@@ -1021,8 +1071,9 @@ absl::Status SelectExecutor::EmitAggregateRows(const std::vector<CallSlot>& slot
       row.push_back(eval(*column.expr, p));
       any |= !std::holds_alternative<std::monostate>(row.back());
     }
-    // fill(none) and transformations leave out windows without a value; other fills keep them.
-    if (!any && (!dense || has_transformation_)) continue;
+    // Windows with points are emitted even when a call's value is null (stddev of one point);
+    // rows of transformations need a value.
+    if (!any && has_transformation_) continue;
     out->values.push_back(std::move(row));
   }
   return absl::OkStatus();
@@ -1204,6 +1255,8 @@ absl::StatusOr<std::vector<ResultSeries>> SelectExecutor::Run() {
           "max-select-series limit exceeded: more than ", limits_.max_series, " series"));
     }
   }
+  // InfluxDB orders the series themselves backwards too under ORDER BY time DESC.
+  if (s_.order_desc) std::reverse(out.begin(), out.end());
   if (s_.soffset > 0) {
     size_t drop = std::min(out.size(), static_cast<size_t>(s_.soffset));
     out.erase(out.begin(), out.begin() + static_cast<ptrdiff_t>(drop));

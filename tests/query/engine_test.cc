@@ -74,10 +74,11 @@ TEST_F(EngineTest, LoneSelectorReportsItsPointsTime) {
   EXPECT_EQ(
       Run("SELECT max(v) FROM cpu"),
       R"({"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","max"],"values":[["1970-01-01T00:50:00Z",4]]}]}]})");
-  // Two points at one time: first() takes the greater value, as InfluxDB does.
+  // Two series with a point at the same first time: the series first in key order wins
+  // (InfluxDB 1.6's pick depends on its merge order, docs/influxql.md).
   EXPECT_EQ(
       Run("SELECT first(v) FROM cpu"),
-      R"({"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","first"],"values":[["1970-01-01T00:16:40Z",3]]}]}]})");
+      R"({"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","first"],"values":[["1970-01-01T00:16:40Z",1]]}]}]})");
 }
 
 TEST_F(EngineTest, GroupByTimeFillsAndCountsEmptyWindowsAsZero) {
@@ -147,10 +148,13 @@ TEST_F(EngineTest, ShowStatements) {
       R"({"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["fieldKey","fieldType"],"values":[["i","integer"],["v","float"]]}]}]})");
 }
 
-TEST_F(EngineTest, StatementErrorsDoNotStopLaterStatements) {
+TEST_F(EngineTest, AFailedStatementStopsTheQuery) {
+  // As InfluxDB 1.x: the statements after a failed one are not run.
   EXPECT_EQ(
-      Run("SELECT v FROM nodb..cpu; SELECT mean(v), v FROM cpu; SHOW DATABASES"),
-      R"({"results":[{"statement_id":0,"error":"database not found: nodb"},{"statement_id":1,"error":"mixing aggregate and non-aggregate queries is not supported"},{"statement_id":2,"series":[{"name":"databases","columns":["name"],"values":[["t"]]}]}]})");
+      Run("SHOW DATABASES; SELECT mean(v), v FROM cpu; SHOW DATABASES"),
+      R"({"results":[{"statement_id":0,"series":[{"name":"databases","columns":["name"],"values":[["t"]]}]},{"statement_id":1,"error":"mixing aggregate and non-aggregate queries is not supported"}]})");
+  EXPECT_EQ(Run("SELECT v FROM nodb..cpu"),
+            R"({"results":[{"statement_id":0,"error":"database not found: nodb"}]})");
 }
 
 TEST_F(EngineTest, TooManyWindowsIsRefused) {

@@ -77,6 +77,9 @@ TEST(ResultFormatTest, NumbersAsGoEncodingJson) {
   EXPECT_EQ(format(1.5e-7), "1.5e-7");
   EXPECT_EQ(format(0.000001), "0.000001");
   EXPECT_EQ(format(1.0 / 3), "0.3333333333333333");
+  EXPECT_EQ(format(3574530600399617536.0), "3574530600399617500");  // Shortest digits, padded.
+  EXPECT_EQ(format(-0.00123), "-0.00123");
+  EXPECT_EQ(format(123.456), "123.456");
 }
 
 TEST(ResultFormatTest, Rfc3339NanoTrimsZerosAndHandlesPreEpoch) {
