@@ -246,6 +246,9 @@ class SelectExecutor {
   std::vector<Group> MakeGroups(const std::vector<SeriesRows>& series) const;
   absl::Status RawRows(const Source& source, Group& group, ResultSeries* out);
   std::vector<CallSlot> Slots() const;
+  // InfluxDB's type errors: functions over fields they do not take, arithmetic on strings or
+  // booleans.
+  absl::Status CheckTypes() const;
   // Whether every call merges from partial results (count, sum, mean, min, max, first, last) over
   // float or integer fields: then no row of the series needs to be materialized.
   bool Mergeable(const Source& source, const std::vector<CallSlot>& slots) const;
@@ -309,6 +312,7 @@ class SelectExecutor {
   int64_t data_min_time_ = kMaxTime;  // Earliest point read, for GROUP BY time without a bound.
   std::vector<std::unique_ptr<RE2>> group_regexes_;  // GROUP BY /regex/.
   const Source* current_source_ = nullptr;
+  int64_t output_from_ = kMinTime;  // Windows before it were read for transformations only.
   // The current source's fields, by name: their column in SeriesRows::columns.
   absl::flat_hash_map<std::string, size_t> field_index_;
 };
@@ -507,6 +511,133 @@ absl::Status SelectExecutor::ValidateCall(const Expr& call, bool inside_transfor
   return absl::OkStatus();
 }
 
+enum class ValueKind { kUnknown, kFloat, kInteger, kString, kBoolean };
+
+const char* KindName(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::kFloat:
+      return "float";
+    case ValueKind::kInteger:
+      return "integer";
+    case ValueKind::kString:
+      return "string";
+    case ValueKind::kBoolean:
+      return "boolean";
+    default:
+      return "unknown";
+  }
+}
+
+absl::Status SelectExecutor::CheckTypes() const {
+  auto field_kind = [&](const Expr& var) {
+    for (const Source& source : sources_) {
+      auto it = source.schema.fields.find(var.name);
+      if (it == source.schema.fields.end() || !SelectsField(source, var)) continue;
+      switch (it->second) {
+        case FieldType::kFloat:
+          return ValueKind::kFloat;
+        case FieldType::kInt:
+        case FieldType::kUint:
+          return ValueKind::kInteger;
+        case FieldType::kBool:
+          return ValueKind::kBoolean;
+        case FieldType::kString:
+          return ValueKind::kString;
+      }
+    }
+    return ValueKind::kUnknown;
+  };
+  std::function<absl::StatusOr<ValueKind>(const Expr&)> kind_of =
+      [&](const Expr& e) -> absl::StatusOr<ValueKind> {
+    switch (e.kind) {
+      case Expr::Kind::kVarRef:
+        return field_kind(e);
+      case Expr::Kind::kNumber:
+        return ValueKind::kFloat;
+      case Expr::Kind::kInteger:
+      case Expr::Kind::kDuration:
+        return ValueKind::kInteger;
+      case Expr::Kind::kString:
+        return ValueKind::kString;
+      case Expr::Kind::kBoolean:
+        return ValueKind::kBoolean;
+      case Expr::Kind::kParen:
+        return kind_of(*e.lhs);
+      case Expr::Kind::kCall: {
+        std::optional<FunctionKind> function = LookupFunction(e.name);
+        if (!function.has_value() || e.args.empty()) return ValueKind::kUnknown;
+        auto input = kind_of(*e.args[0]);
+        if (!input.ok()) return input;
+        const bool text = *input == ValueKind::kString, boolean = *input == ValueKind::kBoolean;
+        bool takes = true;
+        switch (*function) {
+          case FunctionKind::kCount:
+            return ValueKind::kInteger;
+          case FunctionKind::kFirst:
+          case FunctionKind::kLast:
+          case FunctionKind::kMode:
+            return *input;
+          case FunctionKind::kMin:
+          case FunctionKind::kMax:
+            takes = !text;
+            break;
+          default:
+            takes = !text && !boolean;
+        }
+        if (!takes) {
+          std::string name = e.name == "cumulative_sum" ? "cumulative sum" : e.name;
+          return absl::InvalidArgumentError(
+              absl::StrCat("unsupported ", name, " iterator type: *query.",
+                           text ? "stringInterruptIterator" : "booleanInterruptIterator"));
+        }
+        switch (*function) {
+          case FunctionKind::kMean:
+          case FunctionKind::kMedian:
+          case FunctionKind::kStddev:
+          case FunctionKind::kDerivative:
+          case FunctionKind::kNonNegativeDerivative:
+          case FunctionKind::kMovingAverage:
+            return ValueKind::kFloat;
+          default:
+            return *input;
+        }
+      }
+      case Expr::Kind::kBinary: {
+        auto lhs = kind_of(*e.lhs);
+        if (!lhs.ok()) return lhs;
+        auto rhs = kind_of(*e.rhs);
+        if (!rhs.ok()) return rhs;
+        const bool arithmetic =
+            e.op == influxql::BinaryOp::kAdd || e.op == influxql::BinaryOp::kSub ||
+            e.op == influxql::BinaryOp::kMul || e.op == influxql::BinaryOp::kDiv ||
+            e.op == influxql::BinaryOp::kMod;
+        if (!arithmetic) return ValueKind::kUnknown;
+        auto textual = [](ValueKind k) {
+          return k == ValueKind::kString || k == ValueKind::kBoolean;
+        };
+        if ((textual(*lhs) || textual(*rhs)) && *lhs != ValueKind::kUnknown &&
+            *rhs != ValueKind::kUnknown) {
+          return absl::InvalidArgumentError(absl::StrCat("type error: ", influxql::ToString(e),
+                                                         ": incompatible types: ", KindName(*lhs),
+                                                         " and ", KindName(*rhs)));
+        }
+        if (*lhs == ValueKind::kInteger && *rhs == ValueKind::kInteger &&
+            e.op != influxql::BinaryOp::kDiv) {
+          return ValueKind::kInteger;
+        }
+        return ValueKind::kFloat;
+      }
+      default:
+        return ValueKind::kUnknown;
+    }
+  };
+  for (const Column& column : columns_) {
+    auto kind = kind_of(*column.expr);
+    if (!kind.ok()) return kind.status();
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SelectExecutor::Analyze() {
   if (s_.has_into) return Invalid("SELECT ... INTO is not supported");
   if (columns_.empty() && !s_.fields.empty() && sources_.empty()) return absl::OkStatus();
@@ -559,6 +690,30 @@ absl::Status SelectExecutor::Analyze() {
   if (!split.ok()) return split.status();
   range_ = split->range;
   rest_ = std::move(split->rest);
+  // Transformations of windows read extra windows before the range, so that the first window of
+  // the answer has a value (InfluxDB's ExtraIntervals); rows before the range are left out.
+  if (interval_ > 0 && range_.has_min) {
+    int64_t extra = 0;
+    for (const Column& column : columns_) {
+      const Expr& e = *column.expr;
+      if (e.kind != Expr::Kind::kCall || e.args.empty() || e.args[0]->kind != Expr::Kind::kCall) {
+        continue;
+      }
+      std::optional<FunctionKind> kind = LookupFunction(e.name);
+      if (!kind.has_value() || !IsTransformation(*kind)) continue;
+      if (*kind == FunctionKind::kMovingAverage) {
+        extra = std::max(extra, e.args[1]->integer - 1);
+      } else if (*kind != FunctionKind::kCumulativeSum) {
+        extra = std::max<int64_t>(extra, 1);
+      }
+    }
+    output_from_ = WindowOf(range_.min);
+    int64_t back;
+    if (extra > 0 && !__builtin_mul_overflow(extra, interval_, &back) &&
+        !__builtin_sub_overflow(range_.min, back, &range_.min)) {
+    }
+  }
+  if (absl::Status s = CheckTypes(); !s.ok()) return s;
   // GROUP BY time() without an upper bound ends now, as InfluxDB's.
   if (interval_ > 0 && !range_.has_max) range_.max = request_.now_ns;
   return absl::OkStatus();
@@ -616,8 +771,15 @@ absl::StatusOr<std::vector<SeriesRows>> SelectExecutor::LoadSeries(
 }
 
 Tags SelectExecutor::GroupKey(const Tags& series_tags) const {
-  if (s_.group_by_all_tags) return series_tags;
   Tags key;
+  if (s_.group_by_all_tags) {
+    // Every tag key of the measurement, a missing one as "" (InfluxDB's dimensions).
+    for (const std::string& tag : current_source_->schema.tags) {
+      key.emplace_back(tag, std::string(TagValue(series_tags, tag)));
+    }
+    std::sort(key.begin(), key.end());
+    return key;
+  }
   for (const std::string& tag : s_.group_by_tags) {
     key.emplace_back(tag, std::string(TagValue(series_tags, tag)));
   }
@@ -790,13 +952,15 @@ absl::Status SelectExecutor::RawRows(const Source& source, Group& group, ResultS
     }
     return absl::OkStatus();
   }
-  // With transformations each column is a series of its own; rows join them by time.
-  std::map<int64_t, std::vector<Value>> joined;
+  // With transformations each column is a series of its own; rows join them by time. Points of
+  // one time repeat (cumulative_sum over joined series emits one per point), so the k-th point of
+  // a time in one column pairs with the k-th of the others.
+  std::vector<std::vector<TimedValue>> series(columns_.size());
   for (size_t c = 0; c < columns_.size(); ++c) {
     const Expr& e = *columns_[c].expr;
     const bool transform = e.kind == Expr::Kind::kCall && IsTransformation(*LookupFunction(e.name));
     const Expr& input = transform ? *e.args[0] : e;
-    std::vector<TimedValue> points;
+    std::vector<TimedValue>& points = series[c];
     for (const RowRef& ref : group.rows) {
       current = &ref;
       Value v = evaluator->Eval(input, lookup);
@@ -807,18 +971,30 @@ absl::Status SelectExecutor::RawRows(const Source& source, Group& group, ResultS
       if (s_.order_desc) std::reverse(points.begin(), points.end());
       int64_t argument = e.args.size() == 2 ? e.args[1]->integer : 0;
       points = Transform(*LookupFunction(e.name), points, argument);
-    }
-    for (TimedValue& p : points) {
-      std::vector<Value>& row = joined[p.time];
-      if (row.empty()) row.resize(columns_.size());
-      row[c] = std::move(p.value);
+      if (s_.order_desc) std::reverse(points.begin(), points.end());
     }
   }
-  for (auto& [time, values] : joined) {
+  std::vector<size_t> next(columns_.size(), 0);
+  for (;;) {
+    int64_t time = kMaxTime;
+    bool any = false;
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      if (next[c] < series[c].size()) {
+        time = std::min(time, series[c][next[c]].time);
+        any = true;
+      }
+    }
+    if (!any) break;
     std::vector<Value> row;
-    row.reserve(1 + values.size());
+    row.reserve(1 + columns_.size());
     row.emplace_back(time);
-    for (Value& v : values) row.push_back(std::move(v));
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      if (next[c] < series[c].size() && series[c][next[c]].time == time) {
+        row.push_back(std::move(series[c][next[c]++].value));
+      } else {
+        row.emplace_back();
+      }
+    }
     out->values.push_back(std::move(row));
   }
   return absl::OkStatus();
@@ -1074,6 +1250,7 @@ absl::Status SelectExecutor::EmitAggregateRows(const std::vector<CallSlot>& slot
     // Windows with points are emitted even when a call's value is null (stddev of one point);
     // rows of transformations need a value.
     if (!any && has_transformation_) continue;
+    if (interval_ > 0 && window_time(p) < output_from_) continue;
     out->values.push_back(std::move(row));
   }
   return absl::OkStatus();
