@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -190,7 +191,8 @@ std::optional<TimedValue> Reduce(FunctionKind kind, const std::vector<TimedValue
     case FunctionKind::kStddev: {
       std::vector<TimedValue> numbers = Numbers(points);
       if (numbers.empty()) return std::nullopt;
-      if (numbers.size() == 1) return TimedValue{0, Value{}};  // InfluxDB: a null row.
+      // InfluxDB: NaN, printed as null, and carried on by transformations as a value.
+      if (numbers.size() == 1) return TimedValue{0, std::numeric_limits<double>::quiet_NaN()};
       double mean = 0;
       for (const TimedValue& p : numbers) mean += ToDouble(p.value);
       mean /= static_cast<double>(numbers.size());

@@ -312,7 +312,9 @@ class SelectExecutor {
   int64_t data_min_time_ = kMaxTime;  // Earliest point read, for GROUP BY time without a bound.
   std::vector<std::unique_ptr<RE2>> group_regexes_;  // GROUP BY /regex/.
   const Source* current_source_ = nullptr;
-  int64_t output_from_ = kMinTime;  // Windows before it were read for transformations only.
+  // Windows outside [output_from_, output_until_] were read for transformations only.
+  int64_t output_from_ = kMinTime;
+  int64_t output_until_ = kMaxTime;
   // The current source's fields, by name: their column in SeriesRows::columns.
   absl::flat_hash_map<std::string, size_t> field_index_;
 };
@@ -690,27 +692,26 @@ absl::Status SelectExecutor::Analyze() {
   if (!split.ok()) return split.status();
   range_ = split->range;
   rest_ = std::move(split->rest);
-  // Transformations of windows read extra windows before the range, so that the first window of
-  // the answer has a value (InfluxDB's ExtraIntervals); rows before the range are left out.
-  if (interval_ > 0 && range_.has_min) {
-    int64_t extra = 0;
+  // Transformations of windows read one extra window beyond the range (before it, or after it
+  // under ORDER BY time DESC), so that the first window of the answer has a value; the rows of
+  // the extra window are left out. One window whatever moving_average's length: that is what
+  // InfluxDB 1.x's iterators end up reading (its ExtraIntervals only widens the shard lookup).
+  if (interval_ > 0) {
+    bool extra = false;
     for (const Column& column : columns_) {
       const Expr& e = *column.expr;
       if (e.kind != Expr::Kind::kCall || e.args.empty() || e.args[0]->kind != Expr::Kind::kCall) {
         continue;
       }
       std::optional<FunctionKind> kind = LookupFunction(e.name);
-      if (!kind.has_value() || !IsTransformation(*kind)) continue;
-      if (*kind == FunctionKind::kMovingAverage) {
-        extra = std::max(extra, e.args[1]->integer - 1);
-      } else if (*kind != FunctionKind::kCumulativeSum) {
-        extra = std::max<int64_t>(extra, 1);
-      }
+      extra |= kind.has_value() && IsTransformation(*kind) && *kind != FunctionKind::kCumulativeSum;
     }
-    output_from_ = WindowOf(range_.min);
-    int64_t back;
-    if (extra > 0 && !__builtin_mul_overflow(extra, interval_, &back) &&
-        !__builtin_sub_overflow(range_.min, back, &range_.min)) {
+    if (extra && !s_.order_desc && range_.has_min) {
+      output_from_ = WindowOf(range_.min);
+      if (range_.min >= kMinTime + interval_) range_.min -= interval_;
+    } else if (extra && s_.order_desc && range_.has_max) {
+      output_until_ = WindowOf(range_.max);
+      if (range_.max <= kMaxTime - interval_) range_.max += interval_;
     }
   }
   if (absl::Status s = CheckTypes(); !s.ok()) return s;
@@ -1250,7 +1251,9 @@ absl::Status SelectExecutor::EmitAggregateRows(const std::vector<CallSlot>& slot
     // Windows with points are emitted even when a call's value is null (stddev of one point);
     // rows of transformations need a value.
     if (!any && has_transformation_) continue;
-    if (interval_ > 0 && window_time(p) < output_from_) continue;
+    if (interval_ > 0 && (window_time(p) < output_from_ || window_time(p) > output_until_)) {
+      continue;
+    }
     out->values.push_back(std::move(row));
   }
   return absl::OkStatus();
