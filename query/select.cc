@@ -261,10 +261,14 @@ class SelectExecutor {
   absl::Status EmitAggregateRows(const std::vector<CallSlot>& slots, const WindowedValues& windows,
                                  ResultSeries* out);
   Tags GroupKey(const Tags& series_tags) const;
-  // Whether `field` is an integer field of the source being run.
+  // The type of `field` in the source being run (float when it has no such field).
+  FieldType FieldTypeOf(const std::string& field) const {
+    if (current_source_ == nullptr) return FieldType::kFloat;
+    auto it = current_source_->schema.fields.find(field);
+    return it == current_source_->schema.fields.end() ? FieldType::kFloat : it->second;
+  }
   bool IntegerField(const std::string& field) const {
-    return current_source_ != nullptr && current_source_->schema.fields.contains(field) &&
-           current_source_->schema.fields.at(field) == FieldType::kInt;
+    return FieldTypeOf(field) == FieldType::kInt;
   }
   ResultSeries NewSeries(const Source& source, const Tags& group_tags) const;
   // The start of the window holding t; without GROUP BY time, the one window's time.
@@ -1150,9 +1154,19 @@ absl::Status SelectExecutor::EmitAggregateRows(const std::vector<CallSlot>& slot
         }
         break;
       case SelectStatement::Fill::kNumber: {
-        // The fill value takes the column's type: fill(2.5) fills an integer sum with 2.
+        // The fill value takes the column's type: fill(2.5) fills an integer sum with 2, and
+        // boolean and string columns get false and "" (Go's zero values), as InfluxDB does.
         Value fill = FillNumber(s_);
-        if (slot_integer[s] && std::holds_alternative<double>(fill)) {
+        const FieldType type = FieldTypeOf(slots[s].field);
+        const bool keeps_type =
+            slots[s].kind == FunctionKind::kFirst || slots[s].kind == FunctionKind::kLast ||
+            slots[s].kind == FunctionKind::kMode || slots[s].kind == FunctionKind::kMin ||
+            slots[s].kind == FunctionKind::kMax;
+        if (keeps_type && type == FieldType::kBool) {
+          fill = false;
+        } else if (keeps_type && type == FieldType::kString) {
+          fill = std::string();
+        } else if (slot_integer[s] && std::holds_alternative<double>(fill)) {
           fill = static_cast<int64_t>(std::get<double>(fill));
         } else if (!slot_integer[s] && std::holds_alternative<int64_t>(fill)) {
           fill = static_cast<double>(std::get<int64_t>(fill));
@@ -1163,23 +1177,30 @@ absl::Status SelectExecutor::EmitAggregateRows(const std::vector<CallSlot>& slot
         break;
       }
       case SelectStatement::Fill::kPrevious:
-        for (size_t p = 1; p < values.size(); ++p) {
-          if (!values[p].has_value()) values[p] = values[p - 1];
-        }
-        break;
       case SelectStatement::Fill::kLinear: {
+        // In output order: under ORDER BY time DESC the "previous" window is the later one.
+        const size_t n = values.size();
+        auto at_order = [&](size_t i) -> size_t { return s_.order_desc ? n - 1 - i : i; };
         std::optional<size_t> previous;
-        for (size_t p = 0; p < values.size(); ++p) {
-          if (!values[p].has_value()) continue;
-          if (previous.has_value() && p - *previous > 1) {
-            const int64_t x1 = window_time(*previous), x2 = window_time(p);
-            for (size_t q = *previous + 1; q < p; ++q) {
-              Value v =
-                  Interpolate(window_time(q), x1, values[*previous]->value, x2, values[p]->value);
+        for (size_t i = 0; i < n; ++i) {
+          const size_t p = at_order(i);
+          if (!values[p].has_value()) {
+            if (s_.fill == SelectStatement::Fill::kPrevious && previous.has_value()) {
+              values[p] = values[at_order(*previous)];
+            }
+            continue;
+          }
+          if (s_.fill == SelectStatement::Fill::kLinear && previous.has_value() &&
+              i - *previous > 1) {
+            const size_t from = at_order(*previous);
+            const int64_t x1 = window_time(from), x2 = window_time(p);
+            for (size_t k = *previous + 1; k < i; ++k) {
+              const size_t q = at_order(k);
+              Value v = Interpolate(window_time(q), x1, values[from]->value, x2, values[p]->value);
               if (!std::holds_alternative<std::monostate>(v)) values[q] = TimedValue{0, v};
             }
           }
-          previous = p;
+          previous = i;
         }
         break;
       }
@@ -1429,19 +1450,22 @@ absl::StatusOr<std::vector<ResultSeries>> SelectExecutor::Run() {
   std::vector<ResultSeries> out;
   if (columns_.empty()) return out;
   for (const Source& source : sources_) {
-    if (absl::Status s = RunSource(source, &out); !s.ok()) return s;
-    if (static_cast<int64_t>(out.size()) > limits_.max_series + s_.soffset) {
+    std::vector<ResultSeries> series;
+    if (absl::Status s = RunSource(source, &series); !s.ok()) return s;
+    // SLIMIT and SOFFSET count the series of each measurement, in ascending order (InfluxDB 1.x).
+    if (s_.soffset > 0) {
+      size_t drop = std::min(series.size(), static_cast<size_t>(s_.soffset));
+      series.erase(series.begin(), series.begin() + static_cast<ptrdiff_t>(drop));
+    }
+    if (s_.slimit > 0 && series.size() > static_cast<size_t>(s_.slimit)) series.resize(s_.slimit);
+    for (ResultSeries& one : series) out.push_back(std::move(one));
+    if (static_cast<int64_t>(out.size()) > limits_.max_series) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "max-select-series limit exceeded: more than ", limits_.max_series, " series"));
     }
   }
   // InfluxDB orders the series themselves backwards too under ORDER BY time DESC.
   if (s_.order_desc) std::reverse(out.begin(), out.end());
-  if (s_.soffset > 0) {
-    size_t drop = std::min(out.size(), static_cast<size_t>(s_.soffset));
-    out.erase(out.begin(), out.begin() + static_cast<ptrdiff_t>(drop));
-  }
-  if (s_.slimit > 0 && out.size() > static_cast<size_t>(s_.slimit)) out.resize(s_.slimit);
   return out;
 }
 
