@@ -233,6 +233,26 @@ bool EqualPtr(const std::unique_ptr<Expr>& a, const std::unique_ptr<Expr>& b) {
 
 }  // namespace
 
+Expr::~Expr() {
+  if (!lhs && !rhs && args.empty()) return;
+  std::vector<std::unique_ptr<Expr>> pending;
+  auto take_children = [&pending](Expr& e) {
+    if (e.lhs) pending.push_back(std::move(e.lhs));
+    if (e.rhs) pending.push_back(std::move(e.rhs));
+    for (auto& arg : e.args) {
+      if (arg) pending.push_back(std::move(arg));
+    }
+    e.args.clear();
+  };
+  take_children(*this);
+  while (!pending.empty()) {
+    std::unique_ptr<Expr> e = std::move(pending.back());
+    pending.pop_back();
+    take_children(*e);
+    // `e` now has no children: its destructor returns at once.
+  }
+}
+
 std::unique_ptr<Expr> Clone(const Expr& expr) {
   auto copy = std::make_unique<Expr>();
   copy->kind = expr.kind;

@@ -71,6 +71,13 @@ struct Expr {
     kNull,      // Reserved; the parser does not produce it (InfluxQL has no NULL literal).
   };
 
+  Expr() = default;
+  Expr(Expr&&) = default;
+  Expr& operator=(Expr&&) = default;
+  // Dismantles the subtree iteratively: a deep tree (kMaxExprTreeDepth levels) is freed without
+  // a recursion per level.
+  ~Expr();
+
   Kind kind = Kind::kNull;
   std::string name;
   DataType cast = DataType::kUnknown;

@@ -1,6 +1,6 @@
 // A recursive-descent InfluxQL parser following InfluxDB 1.x's (influxql/parser.go) grammar and
-// error messages. Binary expressions use precedence climbing, which builds the same trees as
-// InfluxDB's insertion algorithm (left associative, five levels).
+// error messages. Binary expressions are parsed with an operator stack, which builds the same
+// trees as InfluxDB's insertion algorithm (left associative, five levels).
 //
 // Robustness: every recursion passes through Nest(), which bounds the nesting of parentheses,
 // calls and signs (kMaxExprDepth); the depth of the built tree, which left-associative chains
@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -28,7 +29,7 @@ namespace {
 
 // Left-deep chains (`h = 'a' OR h = 'b' OR ...`) count one level per operator; 1000 allows the
 // long OR lists dashboards generate while keeping recursive walks far from the stack's end.
-constexpr int kMaxTreeDepth = 1000;
+constexpr int kMaxTreeDepth = kMaxExprTreeDepth;
 
 constexpr std::string_view kExpectedExpr = "identifier, string, number, bool";
 constexpr std::string_view kExpectedStatement =
@@ -218,42 +219,22 @@ class Parser {
   }
 
   // Errors: the first one is kept; every parse function returns false after recording it.
-  bool FailRaw(std::string message) {
-    if (error_.ok()) error_ = absl::InvalidArgumentError(std::move(message));
-    return false;
-  }
-  bool Fail(size_t offset, std::string_view message) {
-    const LineAndChar at = PositionOf(text_, offset);
-    return FailRaw(
-        absl::StrCat(std::string(message), " at line ", at.line, ", char ", at.character));
-  }
+  // They are out of line so that their message building does not widen the frames of the
+  // recursive functions (the stack a deeply nested expression needs).
+  ABSL_ATTRIBUTE_NOINLINE bool FailRaw(std::string message);
+  ABSL_ATTRIBUTE_NOINLINE bool Fail(size_t offset, std::string_view message);
   // "found X, expected Y", unless the token is itself malformed: then what is wrong with it.
-  bool Unexpected(std::string_view expected) {
-    if (tok_.type == Tok::kBad) return Fail(tok_.offset, tok_.text);
-    if (tok_.type == Tok::kBoundParam) {
-      return Fail(tok_.offset, absl::StrCat("bound parameters are not supported: ", tok_.text));
-    }
-    return Fail(tok_.offset, absl::StrCat("found ", TokenForMessage(tok_), ", expected ",
-                                          std::string(expected)));
-  }
+  ABSL_ATTRIBUTE_NOINLINE bool Unexpected(std::string_view expected);
   bool Expect(Tok type) { return Accept(type) || Unexpected(TokName(type)); }
-  bool Unsupported(size_t offset, std::string_view what) {
-    return Fail(offset, absl::StrCat(std::string(what), " is not supported"));
-  }
+  ABSL_ATTRIBUTE_NOINLINE bool Unsupported(size_t offset, std::string_view what);
+  ABSL_ATTRIBUTE_NOINLINE bool FailNesting();
+  ABSL_ATTRIBUTE_NOINLINE bool FailTreeDepth(size_t offset);
 
   // Guards recursion; pair each successful Enter with a Leave.
-  bool Enter() {
-    if (++nesting_ > kMaxExprDepth) {
-      return Fail(tok_.offset, absl::StrCat("expression nested too deeply (the limit is ",
-                                            kMaxExprDepth, " levels)"));
-    }
-    return true;
-  }
+  bool Enter() { return ++nesting_ <= kMaxExprDepth || FailNesting(); }
   void Leave() { --nesting_; }
   bool CheckDepth(const Node& node, size_t offset) {
-    if (node.depth <= kMaxTreeDepth) return true;
-    return Fail(offset, absl::StrCat("expression too complex (the limit is ", kMaxTreeDepth,
-                                     " levels of operators)"));
+    return node.depth <= kMaxTreeDepth || FailTreeDepth(offset);
   }
 
   // Statements.
@@ -288,10 +269,14 @@ class Parser {
 
   // Expressions.
   bool ParseExpr(Node* out);
-  bool ParseBinaryFrom(Node lhs, int min_precedence, Node* out);
+  ABSL_ATTRIBUTE_NOINLINE bool ParseOperators(Node* inout);
   bool ParseUnary(Node* out);
+  ABSL_ATTRIBUTE_NOINLINE bool ParseLiteral(Node* out);
+  ABSL_ATTRIBUTE_NOINLINE bool ParseDistinct(Node* out);
+  ABSL_ATTRIBUTE_NOINLINE bool ParseRegexOperand(Node* out);
+  ABSL_ATTRIBUTE_NOINLINE bool ParseNegativeInteger(Node* out);
   bool ParseCallArgs(std::string name, Node* out);
-  bool ParseVarRef(Node* out);
+  ABSL_ATTRIBUTE_NOINLINE bool ParseVarRef(Node* out);
   bool ParseSigned(Node* out);
 
   std::string_view text_;
@@ -300,6 +285,39 @@ class Parser {
   int nesting_ = 0;
   absl::Status error_;
 };
+
+bool Parser::FailRaw(std::string message) {
+  if (error_.ok()) error_ = absl::InvalidArgumentError(std::move(message));
+  return false;
+}
+
+bool Parser::Fail(size_t offset, std::string_view message) {
+  const LineAndChar at = PositionOf(text_, offset);
+  return FailRaw(absl::StrCat(std::string(message), " at line ", at.line, ", char ", at.character));
+}
+
+bool Parser::Unexpected(std::string_view expected) {
+  if (tok_.type == Tok::kBad) return Fail(tok_.offset, tok_.text);
+  if (tok_.type == Tok::kBoundParam) {
+    return Fail(tok_.offset, absl::StrCat("bound parameters are not supported: ", tok_.text));
+  }
+  return Fail(tok_.offset,
+              absl::StrCat("found ", TokenForMessage(tok_), ", expected ", std::string(expected)));
+}
+
+bool Parser::Unsupported(size_t offset, std::string_view what) {
+  return Fail(offset, absl::StrCat(std::string(what), " is not supported"));
+}
+
+bool Parser::FailNesting() {
+  return Fail(tok_.offset, absl::StrCat("expression nested too deeply (the limit is ",
+                                        kMaxExprDepth, " levels)"));
+}
+
+bool Parser::FailTreeDepth(size_t offset) {
+  return Fail(offset, absl::StrCat("expression too complex (the limit is ", kMaxTreeDepth,
+                                   " levels of operators)"));
+}
 
 absl::StatusOr<Query> Parser::ParseQuery() {
   Query query;
@@ -959,48 +977,65 @@ bool Parser::ParseDuration(int64_t* out) {
   return true;
 }
 
+// Operator precedence by an explicit stack (shunting-yard) rather than one recursion per
+// precedence level, so that each level of parentheses costs one ParseExpr frame. Operators of one
+// level associate to the left; the trees are those of InfluxDB's insertion algorithm.
 bool Parser::ParseExpr(Node* out) {
-  Node lhs;
-  if (!ParseUnary(&lhs)) return false;
-  return ParseBinaryFrom(std::move(lhs), 1, out);
+  if (!ParseUnary(out)) return false;
+  // Most expressions (call arguments, parenthesized terms) have no operator: no stacks then.
+  return Precedence(type()) == 0 || ParseOperators(out);
 }
 
-// Precedence climbing from an already parsed left operand: folds operators of precedence
-// >= min_precedence, left to right; a tighter operator to the right recurses one level up.
-bool Parser::ParseBinaryFrom(Node lhs, int min_precedence, Node* out) {
-  for (;;) {
-    const int precedence = Precedence(type());
-    if (precedence == 0 || precedence < min_precedence) break;
-    const Tok op = type();
-    const size_t op_offset = tok_.offset;
-    Advance();
-    Node rhs;
-    if (op == Tok::kEqRegex || op == Tok::kNeqRegex) {
-      rhs.expr = NewExpr(Expr::Kind::kRegex);
-      rhs.depth = 1;
-      size_t offset = 0;
-      if (!ParseRegexLiteral(&rhs.expr->name, &offset)) return false;
-    } else if (!ParseUnary(&rhs)) {
-      return false;
-    }
-    if (Precedence(type()) > precedence) {
-      Node folded;
-      if (!ParseBinaryFrom(std::move(rhs), precedence + 1, &folded)) return false;
-      rhs = std::move(folded);
-    }
+// Continues the expression whose first operand is `*inout` and replaces it with the whole.
+bool Parser::ParseOperators(Node* inout) {
+  Node first = std::move(*inout);
+  Node* out = inout;
+  struct PendingOp {
+    Tok type;
+    size_t offset;
+  };
+  std::vector<Node> operands;
+  std::vector<PendingOp> ops;  // ops[i] joins operands[i] and operands[i + 1].
+  operands.push_back(std::move(first));
+  const auto reduce = [&]() {
+    const PendingOp op = ops.back();
+    ops.pop_back();
+    Node rhs = std::move(operands.back());
+    operands.pop_back();
+    Node& lhs = operands.back();
     Node binary;
     binary.expr = NewExpr(Expr::Kind::kBinary);
-    binary.expr->op = ToBinaryOp(op);
+    binary.expr->op = ToBinaryOp(op.type);
     binary.depth = 1 + std::max(lhs.depth, rhs.depth);
     binary.expr->lhs = std::move(lhs.expr);
     binary.expr->rhs = std::move(rhs.expr);
-    if (!CheckDepth(binary, op_offset)) return false;
     lhs = std::move(binary);
+    return CheckDepth(lhs, op.offset);
+  };
+  for (int precedence = Precedence(type()); precedence != 0; precedence = Precedence(type())) {
+    while (!ops.empty() && Precedence(ops.back().type) >= precedence) {
+      if (!reduce()) return false;
+    }
+    const Tok op = type();
+    ops.push_back({op, tok_.offset});
+    Advance();
+    Node rhs;
+    if (op == Tok::kEqRegex || op == Tok::kNeqRegex) {
+      if (!ParseRegexOperand(&rhs)) return false;
+    } else if (!ParseUnary(&rhs)) {
+      return false;
+    }
+    operands.push_back(std::move(rhs));
   }
-  *out = std::move(lhs);
+  while (!ops.empty()) {
+    if (!reduce()) return false;
+  }
+  *out = std::move(operands.back());
   return true;
 }
 
+// The recursive path (parentheses, signs, calls) stays in ParseUnary, ParseSigned and
+// ParseCallArgs; the leaves are out of line to keep those frames small.
 bool Parser::ParseUnary(Node* out) {
   const size_t start = tok_.offset;
   switch (type()) {
@@ -1025,30 +1060,43 @@ bool Parser::ParseUnary(Node* out) {
         return ParseCallArgs(std::move(name), out);
       }
       return ParseVarRef(out);
-    case Tok::kDistinct: {
-      // DISTINCT(x) and DISTINCT x are both the call distinct(x).
-      Advance();
-      if (type() == Tok::kLParen && !tok_.space_before) {
-        Advance();
-        return ParseCallArgs("distinct", out);
-      }
-      if (!tok_.space_before) return Unexpected("(, identifier");
-      if (type() != Tok::kIdent) return Unexpected("identifier");
-      auto ref = NewExpr(Expr::Kind::kVarRef);
-      ref->name = std::move(tok_.text);
-      Advance();
-      out->expr = NewExpr(Expr::Kind::kCall);
-      out->expr->name = "distinct";
-      out->expr->args.push_back(std::move(ref));
-      out->depth = 2;
-      return true;
-    }
+    case Tok::kDistinct:
+      return ParseDistinct(out);
+    case Tok::kAdd:
+    case Tok::kSub:
+      return ParseSigned(out);
+    default:
+      return ParseLiteral(out);
+  }
+}
+
+// DISTINCT(x) and DISTINCT x are both the call distinct(x).
+bool Parser::ParseDistinct(Node* out) {
+  Advance();
+  if (type() == Tok::kLParen && !tok_.space_before) {
+    Advance();
+    return ParseCallArgs("distinct", out);
+  }
+  if (!tok_.space_before) return Unexpected("(, identifier");
+  if (type() != Tok::kIdent) return Unexpected("identifier");
+  auto ref = NewExpr(Expr::Kind::kVarRef);
+  ref->name = std::move(tok_.text);
+  Advance();
+  out->expr = NewExpr(Expr::Kind::kCall);
+  out->expr->name = "distinct";
+  out->expr->args.push_back(std::move(ref));
+  out->depth = 2;
+  return true;
+}
+
+bool Parser::ParseLiteral(Node* out) {
+  const size_t start = tok_.offset;
+  out->depth = 1;
+  switch (type()) {
     case Tok::kString:
       out->expr = NewExpr(Expr::Kind::kString);
       out->expr->name = std::move(tok_.text);
-      out->depth = 1;
-      Advance();
-      return true;
+      break;
     case Tok::kNumber: {
       double value = 0;
       const auto [end, ec] =
@@ -1056,9 +1104,7 @@ bool Parser::ParseUnary(Node* out) {
       if (ec != std::errc()) return Fail(start, "unable to parse number");
       out->expr = NewExpr(Expr::Kind::kNumber);
       out->expr->number = value;
-      out->depth = 1;
-      Advance();
-      return true;
+      break;
     }
     case Tok::kInteger: {
       int64_t value = 0;
@@ -1067,30 +1113,23 @@ bool Parser::ParseUnary(Node* out) {
       if (ec != std::errc()) return Fail(start, "unable to parse integer");
       out->expr = NewExpr(Expr::Kind::kInteger);
       out->expr->integer = value;
-      out->depth = 1;
-      Advance();
-      return true;
+      break;
     }
     case Tok::kTrue:
     case Tok::kFalse:
       out->expr = NewExpr(Expr::Kind::kBoolean);
       out->expr->boolean = type() == Tok::kTrue;
-      out->depth = 1;
-      Advance();
-      return true;
+      break;
     case Tok::kDuration: {
       absl::StatusOr<int64_t> duration = ParseDurationLiteral(tok_.text);
       if (!duration.ok()) return Fail(start, std::string(duration.status().message()));
       out->expr = NewExpr(Expr::Kind::kDuration);
       out->expr->integer = *duration;
-      out->depth = 1;
-      Advance();
-      return true;
+      break;
     }
     case Tok::kMul: {
       Advance();
       out->expr = NewExpr(Expr::Kind::kWildcard);
-      out->depth = 1;
       if (type() == Tok::kDoubleColon && !tok_.space_before) {
         Advance();
         if (type() == Tok::kField && !tok_.space_before) {
@@ -1104,12 +1143,40 @@ bool Parser::ParseUnary(Node* out) {
       }
       return true;
     }
-    case Tok::kAdd:
-    case Tok::kSub:
-      return ParseSigned(out);
     default:
       return Unexpected(kExpectedExpr);
   }
+  Advance();
+  return true;
+}
+
+bool Parser::ParseRegexOperand(Node* out) {
+  out->expr = NewExpr(Expr::Kind::kRegex);
+  out->depth = 1;
+  size_t offset = 0;
+  return ParseRegexLiteral(&out->expr->name, &offset);
+}
+
+// After '-': the integer, with -9223372036854775808 in range.
+bool Parser::ParseNegativeInteger(Node* out) {
+  const size_t start = tok_.offset;
+  const std::string digits = "-" + tok_.text;
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc()) {
+    uint64_t magnitude = 0;
+    const auto [end2, ec2] =
+        std::from_chars(tok_.text.data(), tok_.text.data() + tok_.text.size(), magnitude);
+    if (ec2 == std::errc()) {
+      return Fail(start, absl::StrCat("constant -", tok_.text, " underflows int64"));
+    }
+    return Fail(start, "unable to parse integer");
+  }
+  out->expr = NewExpr(Expr::Kind::kInteger);
+  out->expr->integer = value;
+  out->depth = 1;
+  Advance();
+  return true;
 }
 
 // -1, -1.5, -5m are negative literals; -x, -f(x), -(x) become -1 * x, as in InfluxDB (the field
@@ -1119,28 +1186,12 @@ bool Parser::ParseSigned(Node* out) {
   Advance();
   const size_t start = tok_.offset;
   switch (type()) {
-    case Tok::kInteger: {
-      const std::string digits = negative ? "-" + tok_.text : tok_.text;
-      int64_t value = 0;
-      const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-      if (ec != std::errc()) {
-        uint64_t magnitude = 0;
-        const auto [end2, ec2] =
-            std::from_chars(tok_.text.data(), tok_.text.data() + tok_.text.size(), magnitude);
-        if (negative && ec2 == std::errc()) {
-          return Fail(start, absl::StrCat("constant -", tok_.text, " underflows int64"));
-        }
-        return Fail(start, "unable to parse integer");
-      }
-      out->expr = NewExpr(Expr::Kind::kInteger);
-      out->expr->integer = value;
-      out->depth = 1;
-      Advance();
-      return true;
-    }
+    case Tok::kInteger:
+      if (negative) return ParseNegativeInteger(out);
+      return ParseLiteral(out);
     case Tok::kNumber:
-    case Tok::kDuration: {
-      if (!ParseUnary(out)) return false;
+    case Tok::kDuration:
+      if (!ParseLiteral(out)) return false;
       if (negative) {
         if (out->expr->kind == Expr::Kind::kNumber) {
           out->expr->number = -out->expr->number;
@@ -1149,7 +1200,6 @@ bool Parser::ParseSigned(Node* out) {
         }
       }
       return true;
-    }
     case Tok::kLParen:
     case Tok::kIdent: {
       if (!Enter()) return false;
@@ -1181,10 +1231,7 @@ bool Parser::ParseCallArgs(std::string name, Node* out) {
     do {
       Node arg;
       if (type() == Tok::kDiv) {
-        arg.expr = NewExpr(Expr::Kind::kRegex);
-        arg.depth = 1;
-        size_t offset = 0;
-        if (!ParseRegexLiteral(&arg.expr->name, &offset)) return false;
+        if (!ParseRegexOperand(&arg)) return false;
       } else if (!ParseExpr(&arg)) {
         return false;
       }

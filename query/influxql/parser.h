@@ -16,9 +16,15 @@
 
 namespace edgetsdb::query::influxql {
 
-// Nesting of parentheses, calls and unary minus in one expression.
+// Nesting of parentheses, calls and signs in one expression.
 inline constexpr int kMaxExprDepth = 200;
+// Depth of an expression tree, which chains like `a OR b OR c ...` grow one level per operator
+// without nesting. Code walking a parsed tree recursively recurses at most this deep.
+inline constexpr int kMaxExprTreeDepth = 1000;
 inline constexpr size_t kMaxStatements = 1000;
+
+// Stack: parsing the deepest accepted input takes under 100 KB of stack in an optimized build
+// (more with sanitizers); run it on threads with the usual megabytes.
 
 // Statements separated by ';'. Empty statements (";;", a trailing ';') are skipped, so a blank
 // text gives a Query without statements (InfluxDB's HTTP layer rejects an empty q itself).
