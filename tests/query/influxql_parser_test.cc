@@ -872,6 +872,25 @@ TEST(InfluxqlParserTest, WideInputsParse) {
   EXPECT_EQ(s.sources.size(), 10'000u);
 }
 
+TEST(InfluxqlParserTest, DeepTreesAreFreedWithoutRecursion) {
+  // Far deeper than the parser builds: the destructor must not recurse per level.
+  auto root = std::make_unique<Expr>();
+  root->kind = Expr::Kind::kVarRef;
+  root->name = "x";
+  for (int i = 0; i < 1'000'000; ++i) {
+    auto parent = std::make_unique<Expr>();
+    parent->kind = i % 2 ? Expr::Kind::kParen : Expr::Kind::kCall;
+    if (i % 2) {
+      parent->lhs = std::move(root);
+    } else {
+      parent->args.push_back(std::move(root));
+    }
+    root = std::move(parent);
+  }
+  root.reset();
+  SUCCEED();
+}
+
 TEST(InfluxqlParserTest, ParseExprRequiresTheWholeText) {
   EXPECT_EQ(ParseShape("a b"), "ERROR: found b, expected EOF at line 1, char 3");
   EXPECT_EQ(ParseShape(""),
