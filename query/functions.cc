@@ -151,34 +151,30 @@ std::optional<TimedValue> Reduce(FunctionKind kind, const std::vector<TimedValue
       return TimedValue{0, values[n / 2 - 1] + (values[n / 2] - values[n / 2 - 1]) / 2};
     }
     case FunctionKind::kMode: {
-      // InfluxDB 1.x's algorithm, quirks included: values sorted; a value becomes the mode only
-      // from its second occurrence on (so with no repeats, the smallest value); a tie keeps the
-      // mode found first unless the new run started earlier.
-      std::vector<TimedValue> sorted = points;
-      std::stable_sort(sorted.begin(), sorted.end(), [](const TimedValue& a, const TimedValue& b) {
-        return Less(a.value, b.value);
-      });
-      auto same = [](const Value& a, const Value& b) { return !Less(a, b) && !Less(b, a); };
-      size_t most_frequency = 0, current_frequency = 0;
-      Value current_mode = sorted[0].value, most_mode = sorted[0].value;
-      int64_t most_time = sorted[0].time, current_time = sorted[0].time;
-      for (const TimedValue& p : sorted) {
-        if (!same(p.value, current_mode)) {
-          current_frequency = 1;
-          current_mode = p.value;
-          current_time = p.time;
-          continue;
+      // InfluxDB 1.x's result: the most frequent value, a tie going to the value that occurs
+      // first in time; but when no value repeats, the smallest (its algorithm only counts a
+      // value from its second occurrence on).
+      std::vector<size_t> order(points.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::stable_sort(order.begin(), order.end(),
+                       [&](size_t a, size_t b) { return Less(points[a].value, points[b].value); });
+      size_t best = order[0], best_count = 0;
+      for (size_t i = 0; i < order.size();) {
+        size_t j = i;
+        while (j < order.size() && !Less(points[order[i]].value, points[order[j]].value)) ++j;
+        const size_t count = j - i;
+        size_t first = order[i];
+        for (size_t k = i; k < j; ++k) {
+          if (points[order[k]].time < points[first].time) first = order[k];
         }
-        ++current_frequency;
-        if (most_frequency > current_frequency ||
-            (most_frequency == current_frequency && current_time > most_time)) {
-          continue;
+        if (count > best_count ||
+            (count == best_count && count > 1 && points[first].time < points[best].time)) {
+          best = first;
+          best_count = count;
         }
-        most_frequency = current_frequency;
-        most_mode = p.value;
-        most_time = p.time;
+        i = j;
       }
-      return TimedValue{0, most_mode};
+      return TimedValue{0, points[best].value};
     }
     case FunctionKind::kSpread: {
       std::vector<TimedValue> numbers = Numbers(points);
@@ -269,8 +265,9 @@ std::vector<TimedValue> Transform(FunctionKind kind, const std::vector<TimedValu
       for (size_t i = 1, prev = 0; i < points.size(); ++i) {
         if (points[i].time == points[prev].time) continue;
         // Descending series (ORDER BY time DESC) divide by the elapsed time all the same.
-        double elapsed =
-            std::fabs(static_cast<double>(points[i].time) - static_cast<double>(points[prev].time));
+        // In integer nanoseconds first: the times themselves do not fit a double exactly.
+        int64_t delta = points[i].time - points[prev].time;
+        double elapsed = static_cast<double>(delta < 0 ? -delta : delta);
         double d = (ToDouble(points[i].value) - ToDouble(points[prev].value)) / (elapsed / unit);
         prev = i;
         if (kind == FunctionKind::kNonNegativeDerivative && d < 0) continue;

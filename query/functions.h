@@ -45,6 +45,7 @@ inline bool IsTransformation(FunctionKind kind) { return kind >= FunctionKind::k
 struct TimedValue {
   int64_t time = 0;
   Value value;
+  uint32_t tag = 0;  // The caller's: a selector's result carries the chosen point's.
 };
 
 // Reduces the non-null points of one window, in time order, to one value. A selector's result

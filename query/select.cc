@@ -114,6 +114,7 @@ struct CallSlot {
 struct WindowedValues {
   std::vector<int64_t> starts;
   std::vector<std::vector<std::optional<TimedValue>>> values;  // [slot][window]
+  std::vector<std::vector<Value>> aux;  // [window][auxiliary field] of the selected point.
 };
 
 // count, sum, mean, min, max, first and last of one field in one window, kept so that partial
@@ -315,6 +316,7 @@ class SelectExecutor {
   int64_t rows_total_ = 0;
   int64_t data_min_time_ = kMaxTime;  // Earliest point read, for GROUP BY time without a bound.
   std::vector<std::unique_ptr<RE2>> group_regexes_;  // GROUP BY /regex/.
+  std::vector<const Expr*> aux_;  // Fields and tags selected beside a lone selector.
   const Source* current_source_ = nullptr;
   // Windows outside [output_from_, output_until_] were read for transformations only.
   int64_t output_from_ = kMinTime;
@@ -375,10 +377,10 @@ std::unique_ptr<Expr> VarRef(const std::string& name, DataType cast) {
 
 bool NumericOnly(std::string_view function) {
   return function == "sum" || function == "mean" || function == "median" || function == "spread" ||
-         function == "stddev" || function == "percentile" || function == "min" ||
-         function == "max" || function == "derivative" || function == "non_negative_derivative" ||
-         function == "difference" || function == "non_negative_difference" ||
-         function == "moving_average" || function == "cumulative_sum";
+         function == "stddev" || function == "percentile" || function == "derivative" ||
+         function == "non_negative_derivative" || function == "difference" ||
+         function == "non_negative_difference" || function == "moving_average" ||
+         function == "cumulative_sum";
 }
 
 absl::Status SelectExecutor::ExpandColumns() {
@@ -676,7 +678,18 @@ absl::Status SelectExecutor::Analyze() {
     if (absl::Status s = walk(*column.expr); !s.ok()) return s;
   }
   if (aggregate_ && raw_reference) {
-    return Invalid("mixing aggregate and non-aggregate queries is not supported");
+    // One selector may bring other fields and tags of the point it selects (InfluxDB's
+    // auxiliary fields); anything else mixes rows and aggregates.
+    const std::vector<CallSlot> slots = Slots();
+    if (slots.size() != 1 || !IsSelector(slots[0].kind) || has_transformation_) {
+      return Invalid("mixing aggregate and non-aggregate queries is not supported");
+    }
+    for (const Column& column : columns_) {
+      if (column.expr->kind == Expr::Kind::kVarRef) aux_.push_back(column.expr.get());
+    }
+    if (aux_.size() + 1 != columns_.size()) {
+      return Invalid("mixing aggregate and non-aggregate queries is not supported");
+    }
   }
   if (!aggregate_ && s_.group_by_interval_ns != 0) {
     return Invalid("GROUP BY requires at least one aggregate function");
@@ -1069,9 +1082,27 @@ WindowedValues SelectExecutor::WindowsFromRows(const Source& source, const Group
         for (size_t k = i; k < j; ++k) {
           const RowRef& ref = group.rows[k];
           const Value& v = group.series[ref.series]->columns[field->second][ref.row];
-          if (!std::holds_alternative<std::monostate>(v)) points.push_back({ref.time, v});
+          if (!std::holds_alternative<std::monostate>(v)) {
+            points.push_back({ref.time, v, static_cast<uint32_t>(k)});
+          }
         }
         value = Reduce(slot.kind, points, slot.argument);
+      }
+      if (!aux_.empty()) {  // The other fields and tags of the selected point.
+        std::vector<Value> aux(aux_.size());
+        if (value.has_value()) {
+          const RowRef& ref = group.rows[value->tag];
+          const SeriesRows& rows = *group.series[ref.series];
+          for (size_t a = 0; a < aux_.size(); ++a) {
+            if (SelectsField(source, *aux_[a])) {
+              auto it = field_index_.find(aux_[a]->name);
+              if (it != field_index_.end()) aux[a] = rows.columns[it->second][ref.row];
+            } else if (const auto* tag = FindTag(rows.tags, aux_[a]->name)) {
+              aux[a] = tag->second;
+            }
+          }
+        }
+        windows.aux.push_back(std::move(aux));
       }
       windows.values[s].push_back(std::move(value));
     }
@@ -1124,6 +1155,16 @@ absl::Status SelectExecutor::EmitAggregateRows(const std::vector<CallSlot>& slot
   }
   absl::flat_hash_map<const Expr*, size_t> slot_of;
   for (size_t s = 0; s < slots.size(); ++s) slot_of[slots[s].call] = s;
+  std::vector<std::vector<Value>> aux_at(windows.aux.empty() ? 0 : emitted);
+  for (size_t i = 0; i < windows.aux.size(); ++i) {
+    size_t position = i;
+    if (dense) {
+      if (windows.starts[i] < first_start) continue;
+      position = static_cast<size_t>((windows.starts[i] - first_start) / interval_);
+      if (position >= emitted) continue;
+    }
+    aux_at[position] = windows.aux[i];
+  }
 
   // Whether a call's results are integers: counts, and integer fields through the functions
   // that keep their type.
@@ -1145,8 +1186,9 @@ absl::Status SelectExecutor::EmitAggregateRows(const std::vector<CallSlot>& slot
   for (size_t s = 0; s < slots.size(); ++s) {
     std::vector<std::optional<TimedValue>>& values = at[s];
     switch (s_.fill) {
-      case SelectStatement::Fill::kNull:
       case SelectStatement::Fill::kNone:
+        break;
+      case SelectStatement::Fill::kNull:
         if (slots[s].kind == FunctionKind::kCount) {  // InfluxDB counts an empty window as 0.
           for (auto& v : values) {
             if (!v.has_value()) v = TimedValue{0, int64_t{0}};
@@ -1243,6 +1285,11 @@ absl::Status SelectExecutor::EmitAggregateRows(const std::vector<CallSlot>& slot
       }
       case Expr::Kind::kParen:
         return eval(*e.lhs, position);
+      case Expr::Kind::kVarRef: {
+        auto it = std::find(aux_.begin(), aux_.end(), &e);
+        if (it == aux_.end() || aux_at[position].empty()) return Value{};
+        return aux_at[position][it - aux_.begin()];
+      }
       case Expr::Kind::kBinary:
         return ApplyBinary(e.op, eval(*e.lhs, position), eval(*e.rhs, position));
       case Expr::Kind::kNumber:
@@ -1269,8 +1316,11 @@ absl::Status SelectExecutor::EmitAggregateRows(const std::vector<CallSlot>& slot
       row.push_back(eval(*column.expr, p));
       any |= !std::holds_alternative<std::monostate>(row.back());
     }
-    // Windows with points are emitted even when a call's value is null (stddev of one point);
-    // rows of transformations need a value.
+    // Without a fill, a window is emitted when a call has a value there, even a null one
+    // (stddev of one point is NaN); rows of transformations need a value.
+    bool has_value = false;
+    for (const auto& values : at) has_value |= values[p].has_value();
+    if (!dense && !has_value) continue;
     if (!any && has_transformation_) continue;
     if (interval_ > 0 && (window_time(p) < output_from_ || window_time(p) > output_until_)) {
       continue;
@@ -1281,6 +1331,7 @@ absl::Status SelectExecutor::EmitAggregateRows(const std::vector<CallSlot>& slot
 }
 
 bool SelectExecutor::Mergeable(const Source& source, const std::vector<CallSlot>& slots) const {
+  if (!aux_.empty()) return false;
   for (const CallSlot& slot : slots) {
     switch (slot.kind) {
       case FunctionKind::kCount:
