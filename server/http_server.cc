@@ -40,6 +40,8 @@ using tcp = net::ip::tcp;
 
 // Bytes asked of the socket while waiting for a kept-alive connection's next request.
 constexpr size_t kIdleReadBytes = 4096;
+// Reads of a refused body that is dropped.
+constexpr size_t kDrainReadBytes = 64 << 10;
 // After an accept error (out of file descriptors, mostly), the listener waits this long before
 // accepting again instead of spinning.
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
@@ -202,6 +204,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     request_id_ = HttpHandlers::NewRequestId();
     endpoint_ = Endpoint::kUnknown;
     head_ = false;
+    body_unread_ = false;
     if (ec == http::error::header_limit) {
       SendError(http::status::request_header_fields_too_large,
                 absl::StrCat("request header over ", config().max_header_bytes, " bytes"));
@@ -226,7 +229,8 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     head_ = header.method() == http::verb::head;
     if (std::optional<Response> refusal = state_->handlers->Screen(header, endpoint_, &slot_)) {
       // The body stays unread: the connection can carry on only if there is none.
-      Send(std::move(*refusal), parser_->is_done() && header.keep_alive());
+      body_unread_ = !parser_->is_done();
+      Send(std::move(*refusal), !body_unread_ && header.keep_alive());
       return;
     }
     if (!parser_->is_done() && beast::iequals(header[http::field::expect], "100-continue")) {
@@ -262,6 +266,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   void OnBody(beast::error_code ec) {
     if (closed_) return;
     if (ec == http::error::body_limit) {
+      body_unread_ = true;
       SendError(http::status::payload_too_large,
                 absl::StrCat("request body over the limit of ", config().max_body_bytes, " bytes"));
       return;
@@ -322,15 +327,18 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
                       [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
                         self->response_.reset();
                         if (ec || !keep_alive) {
-                          self->Close();
+                          self->Close(/*drain=*/!ec && self->body_unread_);
                           return;
                         }
                         self->AwaitRequest();
                       });
   }
 
-  // Ends the connection after a last response, or when the client has gone.
-  void Close() {
+  // Ends the connection after a last response, or when the client has gone. drain: a request
+  // body was refused unread; closing a socket with unread bytes sends a reset, which can destroy
+  // the response before the client reads it, so the rest of the body is read and dropped (up to
+  // twice the body limit, within header_timeout) until the client closes.
+  void Close(bool drain = false) {
     if (closed_) return;
     closed_ = true;
     slot_.Release();  // A request abandoned mid-body gives its place back now.
@@ -341,7 +349,22 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     } else {
       beast::error_code ignored;
       Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      if (drain) {
+        Lowest().expires_after(ToChrono(config().header_timeout));
+        Drain(0);
+      }
     }
+  }
+
+  void Drain(uint64_t drained) {
+    buffer_.clear();
+    stream_.async_read_some(
+        buffer_.prepare(kDrainReadBytes),
+        [self = this->shared_from_this(), drained](beast::error_code ec, size_t bytes) {
+          if (!ec && drained + bytes <= 2 * self->config().max_body_bytes) {
+            self->Drain(drained + bytes);
+          }
+        });
   }
 
   Stream stream_;
@@ -357,6 +380,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   std::string request_id_;
   Endpoint endpoint_ = Endpoint::kUnknown;
   bool head_ = false;
+  bool body_unread_ = false;
   bool keep_alive_ = false;
   bool idle_ = true;
   bool closed_ = false;
