@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -316,7 +317,8 @@ class SelectExecutor {
   int64_t rows_total_ = 0;
   int64_t data_min_time_ = kMaxTime;  // Earliest point read, for GROUP BY time without a bound.
   std::vector<std::unique_ptr<RE2>> group_regexes_;  // GROUP BY /regex/.
-  std::vector<const Expr*> aux_;  // Fields and tags selected beside a lone selector.
+  std::vector<const Expr*> aux_;           // Fields and tags selected beside a lone selector.
+  std::vector<std::string> all_tag_keys_;  // Of every source, sorted.
   const Source* current_source_ = nullptr;
   // Windows outside [output_from_, output_until_] were read for transformations only.
   int64_t output_from_ = kMinTime;
@@ -360,6 +362,10 @@ absl::Status SelectExecutor::ResolveSources() {
     if (source.schema.fields.empty()) continue;  // No such measurement (or no data yet).
     sources_.push_back(std::move(source));
   }
+  std::set<std::string> tag_keys;
+  for (const Source& source : sources_)
+    tag_keys.insert(source.schema.tags.begin(), source.schema.tags.end());
+  all_tag_keys_.assign(tag_keys.begin(), tag_keys.end());
   // InfluxDB answers series in measurement order, whatever the FROM order.
   std::sort(sources_.begin(), sources_.end(), [](const Source& a, const Source& b) {
     return a.measurement != b.measurement ? a.measurement < b.measurement : a.database < b.database;
@@ -791,11 +797,11 @@ absl::StatusOr<std::vector<SeriesRows>> SelectExecutor::LoadSeries(
 Tags SelectExecutor::GroupKey(const Tags& series_tags) const {
   Tags key;
   if (s_.group_by_all_tags) {
-    // Every tag key of the measurement, a missing one as "" (InfluxDB's dimensions).
-    for (const std::string& tag : current_source_->schema.tags) {
+    // Every tag key of the statement's measurements, a missing one as "" (InfluxDB's
+    // dimensions for GROUP BY *).
+    for (const std::string& tag : all_tag_keys_) {
       key.emplace_back(tag, std::string(TagValue(series_tags, tag)));
     }
-    std::sort(key.begin(), key.end());
     return key;
   }
   for (const std::string& tag : s_.group_by_tags) {
