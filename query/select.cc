@@ -1030,19 +1030,18 @@ Value FillNumber(const SelectStatement& s) {
 }
 
 // fill(linear): the value at time t on the line through (x1, a) and (x2, b), computed as InfluxDB's
-// linearFloat/linearInteger do (slope and intercept in float64 over nanosecond times; integers
+// linearFloat/linearInteger do (the slope times the distance from x1, in float64; integers
 // truncated), so that rounding matches too.
 Value Interpolate(int64_t t, int64_t x1, const Value& a, int64_t x2, const Value& b) {
+  const double span = static_cast<double>(x2 - x1);
+  const double into = static_cast<double>(t - x1);
   if (std::holds_alternative<int64_t>(a) && std::holds_alternative<int64_t>(b)) {
-    double m = static_cast<double>(std::get<int64_t>(b) - std::get<int64_t>(a)) /
-               static_cast<double>(x2 - x1);
-    double intercept = static_cast<double>(std::get<int64_t>(a)) - m * static_cast<double>(x1);
-    return static_cast<int64_t>(m * static_cast<double>(t) + intercept);
+    double m = static_cast<double>(std::get<int64_t>(b) - std::get<int64_t>(a)) / span;
+    return static_cast<int64_t>(m * into + static_cast<double>(std::get<int64_t>(a)));
   }
   if (std::holds_alternative<double>(a) && std::holds_alternative<double>(b)) {
-    double m = (std::get<double>(b) - std::get<double>(a)) / static_cast<double>(x2 - x1);
-    double intercept = std::get<double>(a) - m * static_cast<double>(x1);
-    return m * static_cast<double>(t) + intercept;
+    double m = (std::get<double>(b) - std::get<double>(a)) / span;
+    return m * into + std::get<double>(a);
   }
   return Value{};
 }
