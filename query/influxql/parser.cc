@@ -692,6 +692,7 @@ bool Parser::ParseSegmentedIdents(std::vector<std::string>* out, bool* regex_fol
       *regex_follows = true;
       break;
     }
+    if (next == ':') break;  // As InfluxDB: `b.::integer` is b cast to integer.
     if (next == '.') {
       out->push_back("");
       continue;

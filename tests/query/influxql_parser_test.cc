@@ -200,6 +200,7 @@ TEST(InfluxqlParserTest, VariablesAndCasts) {
       {"a::tag", "a::tag"},
       {"a::field", "a::field"},
       {"a::FLOAT", "a::float"},
+      {"a.::integer", "a::integer"},  // InfluxDB's reading of a trailing dot.
       {R"("host"::tag = 'a')", "(host::tag = 'a')"},
   };
   for (const Case& c : cases) EXPECT_EQ(ParseShape(c.text), c.shape) << c.text;
