@@ -607,6 +607,7 @@ Response HttpHandlers::Query(Request& request) {
     return ErrorResponse(HttpStatusFor(s), message, version);
   }
 
+  // The results are formatted here, by query/result_format.h.
   Response response(http::status::ok, version);
   if (csv) {
     response.set(http::field::content_type, kCsv);
@@ -615,6 +616,8 @@ Response HttpHandlers::Query(Request& request) {
     response.set(http::field::content_type, kJson);
     // Each chunk is a whole JSON document ending in a newline. They are formatted at once (the
     // engine returns whole results) and sent with chunked transfer encoding, as InfluxDB does.
+    // TODO(lead): write each chunk as it is produced once Execute can hand results over
+    // incrementally; the server's memory per query would then be one chunk.
     std::string body;
     for (const std::string& chunk : query::FormatJsonChunks(*results, format, chunk_size)) {
       body.append(chunk);
