@@ -2,10 +2,12 @@
 // error messages. Binary expressions are parsed with an operator stack, which builds the same
 // trees as InfluxDB's insertion algorithm (left associative, five levels).
 //
-// Robustness: every recursion passes through Nest(), which bounds the nesting of parentheses,
+// Robustness: every recursion passes through Enter(), which bounds the nesting of parentheses,
 // calls and signs (kMaxExprDepth); the depth of the built tree, which left-associative chains
-// like `a OR b OR c ...` grow without nesting, is bounded by kMaxTreeDepth so that the
-// recursive walks over it (destruction, ToString, the executor's) stay shallow.
+// like `a OR b OR c ...` grow without nesting, is bounded by kMaxExprTreeDepth so that the
+// recursive walks over it (ToString, Clone, the executor's) stay shallow. The tokens of the
+// input are examined once each (a regex is rescanned from its slash once), so the time is
+// linear in the text.
 #include "query/influxql/parser.h"
 
 #include <algorithm>
@@ -265,7 +267,7 @@ class Parser {
   bool ParseOptionalInt(Tok keyword, int64_t* out);
   bool ParseTimeZone(std::string* out);
   bool ParseDuration(int64_t* out);
-  bool ParseRegexLiteral(std::string* pattern, size_t* offset);
+  bool ParseRegexLiteral(std::string* pattern);
 
   // Expressions.
   bool ParseExpr(Node* out);
@@ -550,8 +552,7 @@ bool Parser::ParseShowTagValues(ShowTagValues* out) {
       out->key_op = type() == Tok::kEqRegex ? ShowTagValues::KeyOp::kRegexMatch
                                             : ShowTagValues::KeyOp::kRegexNoMatch;
       Advance();
-      size_t offset = 0;
-      if (!ParseRegexLiteral(&out->key_regex, &offset)) return false;
+      if (!ParseRegexLiteral(&out->key_regex)) return false;
       break;
     }
     default:
@@ -731,10 +732,9 @@ bool Parser::ParseSources(std::vector<Measurement>* out, bool select) {
 
 // /regex/ | [db.[rp].]name | [db.[rp].]/regex/ | rp.name.
 bool Parser::ParseSource(Measurement* out, bool select) {
-  size_t offset = 0;
   if (type() == Tok::kDiv) {
     out->is_regex = true;
-    return ParseRegexLiteral(&out->regex, &offset);
+    return ParseRegexLiteral(&out->regex);
   }
   if (select && type() == Tok::kLParen) return Unsupported(tok_.offset, "a subquery");
   std::vector<std::string> idents;
@@ -748,7 +748,7 @@ bool Parser::ParseSource(Measurement* out, bool select) {
   }
   if (regex_follows) {
     out->is_regex = true;
-    if (!ParseRegexLiteral(&out->regex, &offset)) return false;
+    if (!ParseRegexLiteral(&out->regex)) return false;
     if (idents.size() == 1) {
       out->retention_policy = std::move(idents[0]);
     } else {
@@ -768,9 +768,8 @@ bool Parser::ParseSource(Measurement* out, bool select) {
 
 // A regex literal where one is required; the current token is the '/' that starts it (the
 // scanner read it as division). The pattern must compile (RE2, which reads Go's syntax).
-bool Parser::ParseRegexLiteral(std::string* pattern, size_t* offset) {
+bool Parser::ParseRegexLiteral(std::string* pattern) {
   if (type() != Tok::kDiv) return Unexpected("regex");
-  *offset = tok_.offset;
   Token regex = lexer_.ScanRegexAt(tok_.offset);
   if (regex.type == Tok::kBad) return Fail(regex.offset, regex.text);
   RE2::Options options;
@@ -798,8 +797,7 @@ bool Parser::ParseFields(std::vector<Field>* out) {
     const size_t start = tok_.offset;
     if (type() == Tok::kDiv) {
       field.expr = NewExpr(Expr::Kind::kRegex);
-      size_t offset = 0;
-      if (!ParseRegexLiteral(&field.expr->name, &offset)) return false;
+      if (!ParseRegexLiteral(&field.expr->name)) return false;
     } else {
       Node node;
       if (!ParseExpr(&node)) return false;
@@ -826,8 +824,7 @@ bool Parser::ParseDimensions(SelectStatement* out) {
     const size_t start = tok_.offset;
     if (type() == Tok::kDiv) {
       std::string pattern;
-      size_t offset = 0;
-      if (!ParseRegexLiteral(&pattern, &offset)) return false;
+      if (!ParseRegexLiteral(&pattern)) return false;
       out->group_by_regexes.push_back(std::move(pattern));
       continue;
     }
@@ -1154,8 +1151,7 @@ bool Parser::ParseLiteral(Node* out) {
 bool Parser::ParseRegexOperand(Node* out) {
   out->expr = NewExpr(Expr::Kind::kRegex);
   out->depth = 1;
-  size_t offset = 0;
-  return ParseRegexLiteral(&out->expr->name, &offset);
+  return ParseRegexLiteral(&out->expr->name);
 }
 
 // After '-': the integer, with -9223372036854775808 in range.
