@@ -145,6 +145,22 @@ constexpr KnownDifference kKnownDifferences[] = {
     {R"(^SELECT (\w+\()?percentile\([^()]*\)(, \d+[a-z]*)?\)?( \* -?\d+)?( AS \w+)? FROM .*\bGROUP BY\b.*\btime\()",
      "InfluxDB 1.6 ends a percentile() stream at the first window without a value",
      InfluxHasNoSeries},
+    // SLIMIT/SOFFSET with several GROUP BY tags or *: InfluxDB 1.6 picks the series from its
+    // index before reading points, so it counts series without points in the time range and
+    // orders a series that lacks one of the tags its own way (GROUP BY * SLIMIT 3 gives h1, h2,
+    // h4 where h3 has points). edgetsdb counts the series of the answer, in tag order.
+    {R"(\bGROUP BY\b[^;]*(,|\*)[^;]*\b(SLIMIT|SOFFSET)\b)",
+     "InfluxDB 1.6 applies SLIMIT/SOFFSET to its index's series, with or without points"},
+    // mode() ties: InfluxDB 1.6 sorts the points by value with Go's unstable sort and keeps the
+    // first run to reach the top count by the times its sort happened to leave (load values -2,
+    // 14 and 18 each 20 times: it says 14). edgetsdb takes the value that occurs first in time.
+    {R"(\bmode\()", "InfluxDB 1.6 breaks mode() ties by the order of an unstable sort"},
+    // shardGroupDuration is edgetsdb's partition length (2 h by default), not InfluxDB's shard
+    // group rule (7 days, or 1 day below 6 months of retention): it is what the data is cut by.
+    {R"(^SHOW RETENTION POLICIES|; SHOW RETENTION POLICIES)",
+     "SHOW RETENTION POLICIES reports edgetsdb's own partition length as shardGroupDuration"},
+    // SHOW DATABASES: edgetsdb lists names sorted; InfluxDB 1.6 in creation order.
+    {R"(SHOW DATABASES)", "edgetsdb lists databases sorted, InfluxDB 1.6 in creation order"},
 };
 
 // Not a query pattern but a rule of the comparison: rows of one result series with equal times
