@@ -1036,8 +1036,12 @@ Value Interpolate(int64_t t, int64_t x1, const Value& a, int64_t x2, const Value
   const double span = static_cast<double>(x2 - x1);
   const double into = static_cast<double>(t - x1);
   if (std::holds_alternative<int64_t>(a) && std::holds_alternative<int64_t>(b)) {
-    double m = static_cast<double>(std::get<int64_t>(b) - std::get<int64_t>(a)) / span;
-    return static_cast<int64_t>(m * into + static_cast<double>(std::get<int64_t>(a)));
+    // The fraction of the way first: InfluxDB 1.6.7 puts 228 halfway between -28 and 484,
+    // where the slope times the distance gives 227.99999999999997.
+    const double fraction = into / span;
+    return static_cast<int64_t>(
+        static_cast<double>(std::get<int64_t>(a)) +
+        fraction * static_cast<double>(std::get<int64_t>(b) - std::get<int64_t>(a)));
   }
   if (std::holds_alternative<double>(a) && std::holds_alternative<double>(b)) {
     double m = (std::get<double>(b) - std::get<double>(a)) / span;

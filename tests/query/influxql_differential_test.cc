@@ -145,6 +145,17 @@ constexpr KnownDifference kKnownDifferences[] = {
     {R"(^SELECT (\w+\()?percentile\([^()]*\)(, \d+[a-z]*)?\)?( \* -?\d+)?( AS \w+)? FROM .*\bGROUP BY\b.*\btime\()",
      "InfluxDB 1.6 ends a percentile() stream at the first window without a value",
      InfluxHasNoSeries},
+    // percentile() with GROUP BY time and a fill, or beside other aggregates: the same InfluxDB
+    // 1.6 fault as above, seen from the other side: after the first window where percentile()
+    // has no value, its column and the rows' times follow the broken stream (fill(previous)
+    // carries nothing, rows come out at other times).
+    {R"(\bpercentile\([^;]*\bGROUP BY\b[^;]*\btime\()",
+     "InfluxDB 1.6 ends a percentile() stream at the first window without a value"},
+    // A lone percentile() without GROUP BY time reports the time of the point it selects; among
+    // points of equal value InfluxDB 1.6 takes whichever its unstable sort left at the rank,
+    // edgetsdb the earliest.
+    {R"(^SELECT percentile\([^()]*\)( AS \w+)? FROM [^;]*$)",
+     "percentile() among equal values: InfluxDB 1.6 reports the time its unstable sort chose"},
     // SLIMIT/SOFFSET with several GROUP BY tags or *: InfluxDB 1.6 picks the series from its
     // index before reading points, so it counts series without points in the time range and
     // orders a series that lacks one of the tags its own way (GROUP BY * SLIMIT 3 gives h1, h2,
@@ -1877,11 +1888,48 @@ class InfluxqlDifferentialTest : public ::testing::Test {
     return query::FormatJson(*results, options);
   }
 
-  static const KnownDifference* KnownDifferenceFor(const std::string& text,
+  // The statements of a query, split at semicolons outside quotes and regular expressions.
+  static std::vector<std::string> Statements(const std::string& text) {
+    std::vector<std::string> statements(1);
+    char quote = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (quote != 0) {
+        if (c == '\\' && i + 1 < text.size()) {
+          statements.back() += c;
+          statements.back() += text[++i];
+          continue;
+        }
+        if (c == quote) quote = 0;
+      } else if (c == '\'' || c == '"' || c == '/') {
+        quote = c;
+      } else if (c == ';') {
+        statements.emplace_back();
+        while (i + 1 < text.size() && text[i + 1] == ' ') ++i;
+        continue;
+      }
+      statements.back() += c;
+    }
+    return statements;
+  }
+
+  // A pattern describes one statement: in a longer query it is matched against the statement
+  // whose result differs (the difference starts "results[N]").
+  static const KnownDifference* KnownDifferenceFor(const std::string& query_text,
+                                                   const std::string& difference,
                                                    std::string_view influx_body,
                                                    std::string_view our_body) {
-    // A pattern describes one statement; in a longer query the difference may lie elsewhere.
-    if (text.find(';') != std::string::npos) return nullptr;
+    std::string text = query_text;
+    if (text.find(';') != std::string::npos) {
+      std::smatch index;
+      if (!std::regex_search(difference, index, std::regex(R"(^results\[(\d+)\])"))) {
+        return nullptr;
+      }
+      std::vector<std::string> statements = Statements(text);
+      const size_t n = std::stoul(index[1].str());
+      if (n >= statements.size()) return nullptr;
+      text = statements[n];
+    }
     for (const KnownDifference& known : kKnownDifferences) {
       if (!std::regex_search(text, std::regex(known.query))) continue;
       if (known.answers == nullptr || known.answers(json::parse(influx_body, nullptr, false),
@@ -1914,7 +1962,8 @@ class InfluxqlDifferentialTest : public ::testing::Test {
       }
       return true;
     }
-    const KnownDifference* known = KnownDifferenceFor(query.text, influx->body, ours);
+    const KnownDifference* known =
+        KnownDifferenceFor(query.text, comparison.difference, influx->body, ours);
     static constexpr KnownDifference kTieOrder = {"", kTieOrderReason, nullptr};
     const bool cut_ends = std::regex_search(query.text, std::regex(R"(\b(LIMIT|OFFSET)\b)"));
     if (known == nullptr &&
