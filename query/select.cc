@@ -654,6 +654,10 @@ absl::Status SelectExecutor::CheckTypes() const {
 
 absl::Status SelectExecutor::Analyze() {
   if (s_.has_into) return Invalid("SELECT ... INTO is not supported");
+  // tz() would shift day windows and print local times; refused rather than answered in UTC.
+  if (!s_.timezone.empty() && s_.timezone != "UTC" && s_.timezone != "Etc/UTC") {
+    return Invalid("tz() is not supported: times are answered in UTC");
+  }
   if (columns_.empty() && !s_.fields.empty() && sources_.empty()) return absl::OkStatus();
   bool raw_reference = false;
   for (const Column& column : columns_) {

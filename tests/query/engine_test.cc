@@ -157,6 +157,12 @@ TEST_F(EngineTest, AFailedStatementStopsTheQuery) {
             R"({"results":[{"statement_id":0,"error":"database not found: nodb"}]})");
 }
 
+TEST_F(EngineTest, UnsupportedTimeZonesAreRefusedNotIgnored) {
+  EXPECT_EQ(
+      Run("SELECT count(v) FROM cpu GROUP BY time(1d) tz('Europe/Paris')"),
+      R"({"results":[{"statement_id":0,"error":"tz() is not supported: times are answered in UTC"}]})");
+}
+
 TEST_F(EngineTest, TooManyWindowsIsRefused) {
   std::string out = Run("SELECT count(v) FROM cpu WHERE time >= 0 GROUP BY time(1ns)");
   EXPECT_NE(out.find("max-select-buckets limit exceeded"), std::string::npos) << out;

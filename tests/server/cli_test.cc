@@ -159,6 +159,33 @@ TEST_F(CliTest, ImportReadsStandardInputWithDatabaseAndPrecision) {
             (std::vector<int64_t>{1'700'000'000 * kSecond, 1'700'000'010 * kSecond}));
 }
 
+TEST_F(CliTest, QueryAnswersInfluxQlOfflineInQuerysJson) {
+  ASSERT_EQ(Edgetsdb({"import", "--data-dir", data_dir_, "--db", "edge", "-"},
+                     "env,site=x temp=20.5 1000000000\nenv,site=y temp=21 2000000000\n")
+                .exit_code,
+            0);
+  ProcessResult run = Edgetsdb({"query", "--data-dir", data_dir_, "--db", "edge", "--epoch", "s",
+                                "SELECT max(temp) FROM env; SHOW TAG VALUES WITH KEY = site"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(
+      run.out,
+      "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"env\",\"columns\":["
+      "\"time\",\"max\"],\"values\":[[2,21]]}]},{\"statement_id\":1,\"series\":[{\"name\":"
+      "\"env\",\"columns\":[\"key\",\"value\"],\"values\":[[\"site\",\"x\"],[\"site\",\"y\"]]}]}]}"
+      "\n");
+  run =
+      Edgetsdb({"query", "--data-dir", data_dir_, "--format", "csv", "SELECT temp FROM edge..env"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "name,tags,time,temp\nenv,,1000000000,20.5\nenv,,2000000000,21\n");
+  // A parse error is /query's 400 body and exit status 1; a failed statement exits 1 too.
+  run = Edgetsdb({"query", "--data-dir", data_dir_, "SELEC temp"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.out, HasSubstr("{\"error\":\"error parsing query: found SELEC"));
+  run = Edgetsdb({"query", "--data-dir", data_dir_, "SELECT temp FROM nodb..env"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.out, HasSubstr("database not found: nodb"));
+}
+
 TEST_F(CliTest, ImportKeepsTheGoodLinesOfABatchTheEngineRefuses) {
   // Line 2 parses but conflicts with the field's type: the engine refuses the whole batch, and
   // import writes its lines one by one.
