@@ -9,6 +9,8 @@
 // Exit status: 0 after a clean shutdown; 1 when the address cannot be bound, the server failed,
 // or the final flush failed (nothing acknowledged is lost: the log holds it); 2 for a bad
 // configuration or a data directory that cannot be opened.
+#include <malloc.h>
+
 #include <exception>
 #include <memory>
 #include <ostream>
@@ -96,7 +98,20 @@ int Serve(const server::ServerConfig& config, std::ostream& err) {
 
 }  // namespace
 
+// glibc keeps what a thread frees in that thread's arena and, after a large buffer is freed, raises
+// its mmap threshold so that the next large buffers come from the heap too. A server whose worker
+// threads answered a few big queries would then hold hundreds of MB it no longer uses (measured:
+// 331 MB resident after the IoT benchmark's queries, 68 MB after malloc_trim). Fixed thresholds
+// send buffers of 256 KiB and more (query results, decoded columns) straight back to the system,
+// and two arenas bound what the threads can keep.
+void BoundMallocRetention() {
+  mallopt(M_MMAP_THRESHOLD, 256 << 10);
+  mallopt(M_TRIM_THRESHOLD, 4 << 20);
+  mallopt(M_ARENA_MAX, 2);
+}
+
 int RunServe(const CommandArgs& args, std::ostream& out, std::ostream& err) {
+  BoundMallocRetention();
   absl::StatusOr<server::ServerConfig> config = server::LoadServerConfig(args);
   if (!config.ok()) {
     err << "edgetsdb serve: " << config.status().message() << "\n";
