@@ -3,7 +3,7 @@
 
 JOBS     ?= $(shell nproc)
 DATASETS ?= ../shared/datasets
-FUZZ_SECONDS ?= 15
+FUZZ_SECONDS ?= 10
 LOCK     := flock /tmp/edgetsdb-build.lock
 
 # Debian 12 packages needed to build and test. Installed only when one is missing.
@@ -31,7 +31,8 @@ build/build.ninja:
 	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 build-asan/build.ninja:
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEDGETSDB_SANITIZE=ON -DEDGETSDB_BENCH=OFF
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
+	    -DEDGETSDB_SANITIZE=ON -DEDGETSDB_BENCH=OFF
 
 build-fuzz/build.ninja:
 	CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
