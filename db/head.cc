@@ -26,23 +26,6 @@ namespace c = compression;
 
 absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
-// InfluxDB's names, so that a conflict reads as it would there.
-std::string_view TypeName(FieldType type) {
-  switch (type) {
-    case FieldType::kFloat:
-      return "float";
-    case FieldType::kInt:
-      return "integer";
-    case FieldType::kUint:
-      return "unsigned";
-    case FieldType::kBool:
-      return "boolean";
-    case FieldType::kString:
-      return "string";
-  }
-  return "unknown";
-}
-
 // FieldView's value alternatives are in FieldType order (point.h).
 FieldType TypeOfView(const FieldView& field) { return static_cast<FieldType>(field.value.index()); }
 
@@ -366,8 +349,8 @@ absl::Status Head::Apply(const WriteBatch& batch) {
       if (*existing != type) {
         return absl::InvalidArgumentError(absl::StrCat(
             "field type conflict: input field \"", AbslView(fields[i].key), "\" on measurement \"",
-            AbslView(point.measurement), "\" is type ", AbslView(TypeName(type)),
-            ", already exists as type ", AbslView(TypeName(*existing))));
+            AbslView(point.measurement), "\" is type ", AbslView(FieldTypeName(type)),
+            ", already exists as type ", AbslView(FieldTypeName(*existing))));
       }
     }
   }

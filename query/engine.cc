@@ -37,22 +37,6 @@ std::string FormatGoDuration(int64_t ns) {
   return out;
 }
 
-std::string_view FieldTypeName(FieldType type) {
-  switch (type) {
-    case FieldType::kFloat:
-      return "float";
-    case FieldType::kInt:
-      return "integer";
-    case FieldType::kUint:
-      return "unsigned";
-    case FieldType::kBool:
-      return "boolean";
-    case FieldType::kString:
-      return "string";
-  }
-  return "float";
-}
-
 // "m,k=v,k2=v2" as SeriesKeys prints it (InfluxDB's escaping of ',', '=' and ' ') into tags.
 Tags ParseSeriesKeyTags(std::string_view key) {
   Tags tags;

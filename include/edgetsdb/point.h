@@ -20,6 +20,24 @@ enum class FieldType : uint8_t { kFloat = 0, kInt = 1, kUint = 2, kBool = 3, kSt
 
 inline FieldType TypeOf(const FieldValue& value) { return static_cast<FieldType>(value.index()); }
 
+// InfluxDB's names of the types ("float", "integer", "unsigned", "boolean", "string"), as SHOW
+// FIELD KEYS and type-conflict errors print them.
+inline std::string_view FieldTypeName(FieldType type) {
+  switch (type) {
+    case FieldType::kFloat:
+      return "float";
+    case FieldType::kInt:
+      return "integer";
+    case FieldType::kUint:
+      return "unsigned";
+    case FieldType::kBool:
+      return "boolean";
+    case FieldType::kString:
+      return "string";
+  }
+  return "unknown";
+}
+
 // Views used when adding points: they point into the caller's memory for the duration of the call.
 struct TagView {
   std::string_view key;
